@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AccountabilityConfig(AppConfig):
+    name = "jiannuo.accountability"
+    label = "accountability"

@@ -1,0 +1,788 @@
+"""Which accountability measures the year's facts call for (seed §四 1–4; DOMAIN.md "Measures").
+
+Plain Python: no ORM, no settings. ``assess`` takes one year's facts per post and per village
+team, plus earlier years for "two years running", and returns *proposals*: a measure with the
+clause and the facts that call for it. A proposal is never a decision; named township officials
+decide (DOMAIN.md "Due process"). Cases the rules cannot settle come back as ``flags`` for a
+person to look at.
+
+The measures, by seed clause:
+
+- §四.1 ``no_honours``: annual pledged work goals not met → grade 不称职, no honours that year.
+- §四.2 ``economic_penalty``: a loss caused through poor management or dereliction (never an
+  objective cause) → economic penalty and compensation under the letter's breach clause; one
+  proposal per loss.
+- §四.3 ``yellow_card``: pledges not met, or satisfaction below 60% → one yellow card per
+  person, post and year, listing every reason.
+- §四.3 ``resignation``: the team fails its pledges two years running or team satisfaction is
+  below 50% → the branch secretary and the committee director (one demand per post, so under
+  一肩挑 one person receives two); a member fails two years running or their own satisfaction
+  is below 50% → that member. One demand per person, post and year, listing every reason. The
+  yellow card stays; the heavier proposal of a post-year is marked ``leading``.
+- §四.4 ``criticism``: integrity pledge broken → notice of criticism by the township party
+  committee. ``discipline_referral``: party or government discipline violated → referral to the
+  competent body.
+
+Defaults the seed leaves open (DOMAIN.md; each a district setting in ``PolicySettings``):
+
+- "Two years running" means adjacent assessed years in the same post held by the same person
+  (a successor starts with a clean record); a year without assessment breaks the chain; with
+  ``chain_restarts_with_term`` a new term starts a new chain.
+- No valid ballot (``satisfaction is None``) → no satisfaction-based measure; a flag instead.
+- A post-year with ``graded=False`` (fewer than 6 months served) gets none of the measures that
+  judge the year's assessment (§四.1, §四.3) and does not count towards a chain; if one would
+  have fired, a flag asks a person to look. Measures for acts (§四.2, §四.4) still apply.
+
+Facts are JSON-friendly plain values, so a service can store them in an audit row as they are.
+Built for province scale (150,000 posts a year): one pass, dictionary look-ups, no nested scans.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from jiannuo.core.rules import INFO, WARN, Finding
+from jiannuo.evaluation.rules import format_percent, format_threshold, is_below
+
+# Post kinds. Any other kind is an ordinary team member.
+BRANCH_SECRETARY = "branch_secretary"
+COMMITTEE_DIRECTOR = "committee_director"
+MEMBER = "member"
+
+# What a proposal is about.
+POST = "post"
+TEAM = "team"
+
+# Measures.
+NO_HONOURS = "no_honours"
+ECONOMIC_PENALTY = "economic_penalty"
+YELLOW_CARD = "yellow_card"
+RESIGNATION = "resignation"
+CRITICISM = "criticism"
+DISCIPLINE_REFERRAL = "discipline_referral"
+
+CLAUSES = {
+    NO_HONOURS: "§四.1",
+    ECONOMIC_PENALTY: "§四.2",
+    YELLOW_CARD: "§四.3",
+    RESIGNATION: "§四.3",
+    CRITICISM: "§四.4",
+    DISCIPLINE_REFERRAL: "§四.4",
+}
+
+# Heavier measures rank higher; the heaviest proposal of a post-year (or team-year) leads.
+SEVERITY_RANK = {
+    NO_HONOURS: 10,
+    CRITICISM: 20,
+    ECONOMIC_PENALTY: 30,
+    YELLOW_CARD: 40,
+    DISCIPLINE_REFERRAL: 50,
+    RESIGNATION: 60,
+}
+
+# Causes of a loss (§四.2). Only fault causes call for an economic penalty.
+DERELICTION = "dereliction"
+POOR_MANAGEMENT = "poor_management"
+OBJECTIVE = "objective"
+LOSS_CAUSES = (DERELICTION, POOR_MANAGEMENT, OBJECTIVE)
+
+# Reasons (the rule ids listed in a proposal's facts["reasons"]).
+GOALS_NOT_MET = "goals_not_met"
+PLEDGES_NOT_MET = "pledges_not_met"
+SATISFACTION_BELOW_YELLOW = "satisfaction_below_yellow_card"
+PLEDGES_NOT_MET_RUNNING = "pledges_not_met_years_running"
+SATISFACTION_BELOW_RESIGNATION = "satisfaction_below_resignation"
+TEAM_PLEDGES_NOT_MET_RUNNING = "team_pledges_not_met_years_running"
+TEAM_SATISFACTION_BELOW_RESIGNATION = "team_satisfaction_below_resignation"
+LOSS_THROUGH_FAULT = "loss_through_fault"
+INTEGRITY_PLEDGE_BROKEN = "integrity_pledge_broken"
+DISCIPLINE_VIOLATED = "discipline_violated"
+
+# Flags (rule ids of ``Outcome.flags``).
+NO_VALID_BALLOTS = "no_valid_ballots"
+PLEDGES_NOT_ASSESSED = "pledges_not_assessed"
+NOT_GRADED_MEASURE_SKIPPED = "not_graded_measure_skipped"
+TEAM_POST_VACANT = "team_post_vacant"
+LOSS_CAUSE_UNKNOWN = "loss_cause_unknown"
+LOSS_AMOUNT_INVALID = "loss_amount_invalid"
+LOSS_WITHOUT_BREACH_CLAUSE = "loss_without_breach_clause"
+
+Id = int | str
+
+CLAUSE_ASSESSMENT = "§三.6"
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    """District settings for §四 (versioned by year by the caller).
+
+    Thresholds are percents compared exactly: satisfaction strictly below
+    ``yellow_card_below`` → yellow card; strictly below ``resignation_below`` → resignation.
+    """
+
+    yellow_card_below: int | Fraction = 60
+    resignation_below: int | Fraction = 50
+    years_running: int = 2
+    chain_restarts_with_term: bool = True
+    team_resignation_posts: tuple[str, ...] = (BRANCH_SECRETARY, COMMITTEE_DIRECTOR)
+    penalised_loss_causes: tuple[str, ...] = (DERELICTION, POOR_MANAGEMENT)
+
+    def validate(self) -> list[Finding]:
+        findings = []
+        for name in ("yellow_card_below", "resignation_below"):
+            value = getattr(self, name)
+            if not isinstance(value, int | Fraction) or not 0 <= value <= 100:
+                findings.append(
+                    Finding(
+                        rule="threshold_out_of_range",
+                        clause=CLAUSES[YELLOW_CARD],
+                        message=_("The %(setting)s threshold %(value)s must lie within 0–100."),
+                        facts={"setting": name, "value": str(value)},
+                    )
+                )
+        if not findings and self.resignation_below >= self.yellow_card_below:
+            findings.append(
+                Finding(
+                    rule="thresholds_out_of_order",
+                    clause=CLAUSES[RESIGNATION],
+                    message=_(
+                        "The resignation threshold %(resignation)s%% must be below the "
+                        "yellow-card threshold %(yellow)s%%."
+                    ),
+                    facts={
+                        "resignation": format_threshold(self.resignation_below),
+                        "yellow": format_threshold(self.yellow_card_below),
+                    },
+                )
+            )
+        if not isinstance(self.years_running, int) or self.years_running < 2:
+            findings.append(
+                Finding(
+                    rule="years_running_too_small",
+                    clause=CLAUSES[RESIGNATION],
+                    message=_('"Years running" must be at least 2, not %(value)s.'),
+                    facts={"value": str(self.years_running)},
+                )
+            )
+        if not self.team_resignation_posts:
+            findings.append(
+                Finding(
+                    rule="team_resignation_posts_empty",
+                    clause=CLAUSES[RESIGNATION],
+                    message=_("At least one post must answer for the team's resignation."),
+                    facts={},
+                )
+            )
+        bad_causes = [c for c in self.penalised_loss_causes if c not in LOSS_CAUSES[:2]]
+        if bad_causes:
+            findings.append(
+                Finding(
+                    rule="penalised_cause_invalid",
+                    clause=CLAUSES[ECONOMIC_PENALTY],
+                    message=_(
+                        "Only losses through poor management or dereliction may be penalised, "
+                        "not: %(causes)s."
+                    ),
+                    facts={"causes": ", ".join(bad_causes)},
+                )
+            )
+        return findings
+
+
+DEFAULT_POLICY = PolicySettings()
+
+
+# --------------------------------------------------------------------------- facts
+
+
+@dataclass(frozen=True, slots=True)
+class Loss:
+    """A loss to the collective or villagers (§四.2) found by the assessment."""
+
+    amount: Decimal
+    cause: str
+    breach_clause: str = ""
+    description: str = ""
+    loss_id: Id | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PostYear:
+    """One post holder's facts for one year. Under 一肩挑 a person has one per post."""
+
+    person_id: Id
+    post_id: Id
+    post_kind: str
+    village_id: Id
+    term_id: Id
+    year: int
+    assessed: bool
+    graded: bool
+    goals_met: bool | None
+    pledges_met: bool | None
+    satisfaction: Fraction | None
+    losses: tuple[Loss, ...] = ()
+    integrity_breaches: tuple[str, ...] = ()
+    discipline_violations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TeamYear:
+    """The village team's facts for one year."""
+
+    village_id: Id
+    term_id: Id
+    year: int
+    assessed: bool
+    pledges_met: bool | None
+    satisfaction: Fraction | None
+    goals_met: bool | None = None
+    losses: tuple[Loss, ...] = ()
+    integrity_breaches: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------- output
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A measure the facts call for, for a township official to decide.
+
+    ``subject`` is ``"post"`` (``person_id``/``post_id`` set) or ``"team"`` (both ``None``).
+    ``reasons`` are the findings that fired, each readable on its own; ``facts`` merges their
+    facts and lists their rule ids under ``"reasons"``. ``leading`` marks the heaviest proposal
+    of its post-year (or team-year).
+    """
+
+    person_id: Id | None
+    post_id: Id | None
+    village_id: Id
+    year: int
+    measure: str
+    clause: str
+    facts: Mapping[str, Any]
+    message: Any
+    severity_rank: int
+    subject: str = POST
+    term_id: Id | None = None
+    post_kind: str | None = None
+    reasons: tuple[Finding, ...] = ()
+    leading: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    proposals: list[Proposal] = field(default_factory=list)
+    flags: list[Finding] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- messages
+
+_MSG = {
+    GOALS_NOT_MET: _(
+        "The %(year)s pledged work goals were not met: the annual grade is incompetent "
+        "and there are no honours for %(year)s."
+    ),
+    (TEAM, GOALS_NOT_MET): _(
+        "The village team did not meet its %(year)s pledged work goals: the team is graded "
+        "incompetent and has no honours for %(year)s."
+    ),
+    PLEDGES_NOT_MET: _(
+        "The %(year)s pledges were not fulfilled: yellow-card warning from the township "
+        "party committee."
+    ),
+    (TEAM, PLEDGES_NOT_MET): _(
+        "The village team did not fulfil its %(year)s pledges: yellow-card warning to the "
+        "team from the township party committee."
+    ),
+    SATISFACTION_BELOW_YELLOW: _(
+        "Satisfaction %(rate)s is below %(threshold)s%% in the %(year)s democratic "
+        "evaluation: yellow-card warning from the township party committee."
+    ),
+    (TEAM, SATISFACTION_BELOW_YELLOW): _(
+        "Team satisfaction %(rate)s is below %(threshold)s%% in the %(year)s democratic "
+        "evaluation: yellow-card warning to the team from the township party committee."
+    ),
+    YELLOW_CARD: _(
+        "The %(year)s pledges were not fulfilled and satisfaction %(rate)s is below "
+        "%(threshold)s%% in the democratic evaluation: yellow-card warning from the township "
+        "party committee."
+    ),
+    (TEAM, YELLOW_CARD): _(
+        "The village team did not fulfil its %(year)s pledges and team satisfaction %(rate)s "
+        "is below %(threshold)s%%: yellow-card warning to the team from the township party "
+        "committee."
+    ),
+    PLEDGES_NOT_MET_RUNNING: _(
+        "The pledges of this post were not fulfilled %(years_running)s years running "
+        "(%(chain_years)s): resignation is demanded."
+    ),
+    SATISFACTION_BELOW_RESIGNATION: _(
+        "Satisfaction %(rate)s is below %(resignation_threshold)s%% in the %(year)s "
+        "democratic evaluation: resignation is demanded."
+    ),
+    TEAM_PLEDGES_NOT_MET_RUNNING: _(
+        "The village team did not fulfil its pledges %(years_running)s years running "
+        "(%(team_chain_years)s): the branch secretary and the committee director are asked "
+        "to resign."
+    ),
+    TEAM_SATISFACTION_BELOW_RESIGNATION: _(
+        "Team satisfaction %(team_rate)s is below %(resignation_threshold)s%% in the %(year)s "
+        "democratic evaluation: the branch secretary and the committee director are asked "
+        "to resign."
+    ),
+    DERELICTION: _(
+        "A loss of %(amount)s yuan was caused through dereliction of duty in %(year)s: "
+        "economic penalty and compensation under breach clause %(breach_clause)s."
+    ),
+    POOR_MANAGEMENT: _(
+        "A loss of %(amount)s yuan was caused through poor management in %(year)s: "
+        "economic penalty and compensation under breach clause %(breach_clause)s."
+    ),
+    INTEGRITY_PLEDGE_BROKEN: _(
+        "The integrity pledge was broken in %(year)s (%(breaches)s): notice of criticism by "
+        "the township party committee."
+    ),
+    DISCIPLINE_VIOLATED: _(
+        "Party or government discipline was violated in %(year)s (%(violations)s): referred "
+        "to the competent body for a disciplinary sanction."
+    ),
+}
+
+_FLAG_MSG = {
+    NO_VALID_BALLOTS: _(
+        "No valid ballot was cast in the %(year)s democratic evaluation, so there is no "
+        "satisfaction rate and no measure follows from it; a person must review the round."
+    ),
+    PLEDGES_NOT_ASSESSED: _(
+        "The %(year)s assessment has no verdict on the pledges; a person must complete it "
+        "before measures can be proposed."
+    ),
+    NOT_GRADED_MEASURE_SKIPPED: _(
+        "Served too briefly in %(year)s to be graded, so %(measures)s was not proposed; "
+        "a person must decide whether it applies."
+    ),
+    TEAM_POST_VACANT: _(
+        "The village team's %(year)s results call for the resignation of its %(post_kind)s, "
+        "but no holder of that post is recorded for the year; a person must decide."
+    ),
+    LOSS_CAUSE_UNKNOWN: _(
+        "A loss of %(amount)s yuan in %(year)s has no known cause (%(cause)s); a person must "
+        "decide whether it came from poor management or dereliction."
+    ),
+    LOSS_AMOUNT_INVALID: _(
+        "A loss recorded in %(year)s has amount %(amount)s; a loss must be a positive sum."
+    ),
+    LOSS_WITHOUT_BREACH_CLAUSE: _(
+        "A loss of %(amount)s yuan in %(year)s names no breach clause of the letter; "
+        "a person must set the penalty."
+    ),
+}
+
+
+# --------------------------------------------------------------------------- the rules
+
+
+def _post_counts(p: PostYear | None) -> bool:
+    """Whether a post-year takes part in a chain: assessed and graded."""
+    return p is not None and p.assessed and p.graded
+
+
+def _post_chain(
+    p: PostYear, posts: Mapping[tuple[Id, int, Id], PostYear], settings: PolicySettings
+) -> list[int] | None:
+    """The years of a "not fulfilled N years running" chain ending at ``p``, or ``None``."""
+    years = [p.year]
+    for year in range(p.year - 1, p.year - settings.years_running, -1):
+        prev = posts.get((p.post_id, year, p.person_id))
+        if not _post_counts(prev) or prev.pledges_met is not False:
+            return None
+        if settings.chain_restarts_with_term and prev.term_id != p.term_id:
+            return None
+        years.append(year)
+    return sorted(years)
+
+
+def _team_chain(
+    t: TeamYear, teams: Mapping[tuple[Id, int], TeamYear], settings: PolicySettings
+) -> list[int] | None:
+    years = [t.year]
+    for year in range(t.year - 1, t.year - settings.years_running, -1):
+        prev = teams.get((t.village_id, year))
+        if prev is None or not prev.assessed or prev.pledges_met is not False:
+            return None
+        if settings.chain_restarts_with_term and prev.term_id != t.term_id:
+            return None
+        years.append(year)
+    return sorted(years)
+
+
+def _reason(rule: str, measure: str, facts: dict[str, Any], subject: str = POST) -> Finding:
+    message = _MSG.get((subject, rule), _MSG[rule])
+    return Finding(rule, CLAUSES[measure], message, facts, WARN)
+
+
+def _flag(
+    rule: str, facts: dict[str, Any], severity: str = WARN, clause: str = CLAUSES[YELLOW_CARD]
+) -> Finding:
+    return Finding(rule, clause, _FLAG_MSG[rule], facts, severity)
+
+
+def _ids(p: PostYear) -> dict[str, Any]:
+    return {
+        "person_id": p.person_id,
+        "post_id": p.post_id,
+        "post_kind": p.post_kind,
+        "village_id": p.village_id,
+        "year": p.year,
+    }
+
+
+def _team_ids(t: TeamYear) -> dict[str, Any]:
+    return {"village_id": t.village_id, "year": t.year}
+
+
+def _loss_measures(
+    losses: tuple[Loss, ...], year: int, settings: PolicySettings, flags: list[Finding], ids: dict
+) -> list[Finding]:
+    """One §四.2 reason per loss through fault; flags for losses a person must look at."""
+    reasons = []
+    for loss in losses:
+        facts = {
+            "year": year,
+            "amount": str(loss.amount),
+            "cause": loss.cause,
+            "breach_clause": loss.breach_clause or "—",
+            "description": loss.description,
+            "loss_id": loss.loss_id,
+        }
+        if loss.amount <= 0:
+            flags.append(
+                Finding(
+                    LOSS_AMOUNT_INVALID,
+                    CLAUSES[ECONOMIC_PENALTY],
+                    _FLAG_MSG[LOSS_AMOUNT_INVALID],
+                    {**ids, **facts},
+                    WARN,
+                )
+            )
+            continue
+        if loss.cause not in LOSS_CAUSES:
+            flags.append(
+                Finding(
+                    LOSS_CAUSE_UNKNOWN,
+                    CLAUSES[ECONOMIC_PENALTY],
+                    _FLAG_MSG[LOSS_CAUSE_UNKNOWN],
+                    {**ids, **facts},
+                    WARN,
+                )
+            )
+            continue
+        if loss.cause not in settings.penalised_loss_causes:
+            continue  # an objective cause: no economic penalty (§四.2 needs fault)
+        if not loss.breach_clause:
+            flags.append(
+                Finding(
+                    LOSS_WITHOUT_BREACH_CLAUSE,
+                    CLAUSES[ECONOMIC_PENALTY],
+                    _FLAG_MSG[LOSS_WITHOUT_BREACH_CLAUSE],
+                    {**ids, **facts},
+                    INFO,
+                )
+            )
+        reasons.append(
+            Finding(LOSS_THROUGH_FAULT, CLAUSES[ECONOMIC_PENALTY], _MSG[loss.cause], facts, WARN)
+        )
+    return reasons
+
+
+def _act_reasons(
+    year: int, breaches: tuple[str, ...], violations: tuple[str, ...]
+) -> list[tuple[str, Finding]]:
+    out = []
+    if breaches:
+        facts = {"year": year, "breaches": "; ".join(breaches), "breach_list": list(breaches)}
+        out.append((CRITICISM, _reason(INTEGRITY_PLEDGE_BROKEN, CRITICISM, facts)))
+    if violations:
+        facts = {
+            "year": year,
+            "violations": "; ".join(violations),
+            "violation_list": list(violations),
+        }
+        out.append((DISCIPLINE_REFERRAL, _reason(DISCIPLINE_VIOLATED, DISCIPLINE_REFERRAL, facts)))
+    return out
+
+
+def _satisfaction_facts(rate: Fraction, key: str = "") -> dict[str, Any]:
+    return {f"{key}rate": format_percent(rate), f"{key}satisfaction": str(rate)}
+
+
+class _Context:
+    """Settings plus what is computed once per run rather than once per post."""
+
+    def __init__(self, settings: PolicySettings):
+        self.settings = settings
+        self.yellow_text = format_threshold(settings.yellow_card_below)
+        self.resign_text = format_threshold(settings.resignation_below)
+
+
+def _yellow_and_resignation(
+    ctx: _Context,
+    *,
+    subject: str,
+    year: int,
+    pledges_met: bool | None,
+    satisfaction: Fraction | None,
+    chain: list[int] | None,
+) -> tuple[list[Finding], list[Finding]]:
+    """§四.3 reasons for one post-year or team-year: (yellow card, resignation)."""
+    settings = ctx.settings
+    yellow: list[Finding] = []
+    resign: list[Finding] = []
+    if pledges_met is False:
+        yellow.append(_reason(PLEDGES_NOT_MET, YELLOW_CARD, {"year": year}, subject))
+    if satisfaction is not None and is_below(satisfaction, settings.yellow_card_below):
+        facts = {"year": year, "threshold": ctx.yellow_text, **_satisfaction_facts(satisfaction)}
+        yellow.append(_reason(SATISFACTION_BELOW_YELLOW, YELLOW_CARD, facts, subject))
+    if subject == TEAM:
+        chain_rule, sat_rule, key = (
+            TEAM_PLEDGES_NOT_MET_RUNNING,
+            TEAM_SATISFACTION_BELOW_RESIGNATION,
+            "team_",
+        )
+    else:
+        chain_rule, sat_rule, key = (PLEDGES_NOT_MET_RUNNING, SATISFACTION_BELOW_RESIGNATION, "")
+    if chain is not None:
+        facts = {
+            "year": year,
+            "years_running": settings.years_running,
+            f"{key}chain_years": ", ".join(map(str, chain)),
+            f"{key}chain_year_list": chain,
+        }
+        resign.append(_reason(chain_rule, RESIGNATION, facts))
+    if satisfaction is not None and is_below(satisfaction, settings.resignation_below):
+        facts = {
+            "year": year,
+            "resignation_threshold": ctx.resign_text,
+            **_satisfaction_facts(satisfaction, key),
+        }
+        resign.append(_reason(sat_rule, RESIGNATION, facts))
+    return yellow, resign
+
+
+def _emit(
+    pending: list[tuple[str, list[Finding]]],
+    out: list[Proposal],
+    *,
+    subject: str,
+    person_id: Id | None,
+    post_id: Id | None,
+    village_id: Id,
+    year: int,
+    term_id: Id | None,
+    post_kind: str | None,
+) -> None:
+    """Append one proposal per (measure, reasons); the heaviest (first of equals) leads."""
+    if not pending:
+        return
+    lead = max(range(len(pending)), key=lambda i: SEVERITY_RANK[pending[i][0]])
+    for i, (measure, reasons) in enumerate(pending):
+        facts: dict[str, Any] = {}
+        for r in reasons:
+            facts.update(r.facts)
+        facts["reasons"] = [r.rule for r in reasons]
+        message = reasons[0].message
+        if measure == YELLOW_CARD and len(reasons) > 1:
+            message = _MSG.get((subject, YELLOW_CARD), _MSG[YELLOW_CARD])
+        out.append(
+            Proposal(
+                person_id=person_id,
+                post_id=post_id,
+                village_id=village_id,
+                year=year,
+                measure=measure,
+                clause=CLAUSES[measure],
+                facts=facts,
+                message=message,
+                severity_rank=SEVERITY_RANK[measure],
+                subject=subject,
+                term_id=term_id,
+                post_kind=post_kind,
+                reasons=tuple(reasons),
+                leading=i == lead,
+            )
+        )
+
+
+def assess(
+    current: Iterable[PostYear],
+    teams: Iterable[TeamYear] = (),
+    history: Iterable[PostYear | TeamYear] = (),
+    settings: PolicySettings = DEFAULT_POLICY,
+) -> Outcome:
+    """Proposals and flags for the post-years in ``current`` and team-years in ``teams``.
+
+    ``history`` holds earlier years (posts and teams mixed) for "years running". Proposals
+    come in input order: teams first, then posts; within one post-year (or team-year) the
+    order is economic penalties, criticism, discipline referral, no honours, yellow card,
+    resignation.
+    """
+    problems = [f for f in settings.validate() if f.blocking]
+    if problems:
+        raise ValueError(f"invalid policy settings: {[f.rule for f in problems]}")
+    ctx = _Context(settings)
+    current = list(current)
+    teams = list(teams)
+
+    post_index: dict[tuple[Id, int, Id], PostYear] = {}
+    team_index: dict[tuple[Id, int], TeamYear] = {}
+    for item in (*history, *current, *teams):
+        if isinstance(item, PostYear):
+            post_index[(item.post_id, item.year, item.person_id)] = item
+        else:
+            team_index[(item.village_id, item.year)] = item
+    holders: dict[tuple[Id, int], list[PostYear]] = defaultdict(list)
+    for p in current:
+        if p.post_kind in settings.team_resignation_posts:
+            holders[(p.village_id, p.year)].append(p)
+
+    proposals: list[Proposal] = []
+    flags: list[Finding] = []
+    # Team-driven resignation reasons, waiting for their post-year: (post, year, person).
+    from_team: dict[tuple[Id, int, Id], list[Finding]] = {}
+
+    for t in teams:
+        pending: list[tuple[str, list[Finding]]] = []
+        if t.losses:
+            for reason in _loss_measures(t.losses, t.year, settings, flags, _team_ids(t)):
+                pending.append((ECONOMIC_PENALTY, [reason]))
+        if t.integrity_breaches:
+            for measure, reason in _act_reasons(t.year, t.integrity_breaches, ()):
+                pending.append((measure, [reason]))
+        if t.assessed:
+            if t.satisfaction is None:
+                flags.append(_flag(NO_VALID_BALLOTS, {**_team_ids(t), "subject": TEAM}))
+            if t.pledges_met is None:
+                facts = {**_team_ids(t), "subject": TEAM}
+                flags.append(_flag(PLEDGES_NOT_ASSESSED, facts, WARN, CLAUSE_ASSESSMENT))
+            if t.goals_met is False:
+                facts = {"year": t.year, "grade": "incompetent"}
+                pending.append((NO_HONOURS, [_reason(GOALS_NOT_MET, NO_HONOURS, facts, TEAM)]))
+            chain = _team_chain(t, team_index, settings) if t.pledges_met is False else None
+            yellow, resign = _yellow_and_resignation(
+                ctx,
+                subject=TEAM,
+                year=t.year,
+                pledges_met=t.pledges_met,
+                satisfaction=t.satisfaction,
+                chain=chain,
+            )
+            if yellow:
+                pending.append((YELLOW_CARD, yellow))
+            if resign:
+                answering = holders.get((t.village_id, t.year), ())
+                found = {p.post_kind for p in answering}
+                for kind in settings.team_resignation_posts:
+                    if kind not in found:
+                        facts = {**_team_ids(t), "post_kind": kind}
+                        flags.append(_flag(TEAM_POST_VACANT, facts))
+                for p in answering:
+                    from_team.setdefault((p.post_id, p.year, p.person_id), []).extend(resign)
+        _emit(
+            pending,
+            proposals,
+            subject=TEAM,
+            person_id=None,
+            post_id=None,
+            village_id=t.village_id,
+            year=t.year,
+            term_id=t.term_id,
+            post_kind=None,
+        )
+
+    for p in current:
+        pending = []
+        # §四.2 and §四.4 answer for acts, whatever the assessment.
+        if p.losses:
+            for reason in _loss_measures(p.losses, p.year, settings, flags, _ids(p)):
+                pending.append((ECONOMIC_PENALTY, [reason]))
+        if p.integrity_breaches or p.discipline_violations:
+            for measure, reason in _act_reasons(
+                p.year, p.integrity_breaches, p.discipline_violations
+            ):
+                pending.append((measure, [reason]))
+
+        honours: list[Finding] = []
+        yellow: list[Finding] = []
+        resign: list[Finding] = []
+        if p.assessed:
+            if p.goals_met is False:
+                facts = {"year": p.year, "grade": "incompetent"}
+                honours.append(_reason(GOALS_NOT_MET, NO_HONOURS, facts))
+            chain = _post_chain(p, post_index, settings) if p.pledges_met is False else None
+            yellow, resign = _yellow_and_resignation(
+                ctx,
+                subject=POST,
+                year=p.year,
+                pledges_met=p.pledges_met,
+                satisfaction=p.satisfaction,
+                chain=chain,
+            )
+        # The team's results call for this post's resignation whatever its own assessment.
+        team_reasons = from_team.get((p.post_id, p.year, p.person_id))
+        if team_reasons:
+            resign = resign + team_reasons
+        if not p.graded:
+            skipped = [
+                m
+                for m, rs in ((NO_HONOURS, honours), (YELLOW_CARD, yellow), (RESIGNATION, resign))
+                if rs
+            ]
+            if skipped:
+                facts = {**_ids(p), "measures": ", ".join(skipped)}
+                flags.append(_flag(NOT_GRADED_MEASURE_SKIPPED, facts, INFO, CLAUSE_ASSESSMENT))
+        else:
+            if p.assessed and p.satisfaction is None:
+                flags.append(_flag(NO_VALID_BALLOTS, {**_ids(p), "subject": POST}))
+            if p.assessed and p.pledges_met is None:
+                facts = {**_ids(p), "subject": POST}
+                flags.append(_flag(PLEDGES_NOT_ASSESSED, facts, WARN, CLAUSE_ASSESSMENT))
+            if honours:
+                pending.append((NO_HONOURS, honours))
+            if yellow:
+                pending.append((YELLOW_CARD, yellow))
+            if resign:
+                pending.append((RESIGNATION, resign))
+        _emit(
+            pending,
+            proposals,
+            subject=POST,
+            person_id=p.person_id,
+            post_id=p.post_id,
+            village_id=p.village_id,
+            year=p.year,
+            term_id=p.term_id,
+            post_kind=p.post_kind,
+        )
+
+    return Outcome(proposals=proposals, flags=flags)
+
+
+def propose(
+    current: Iterable[PostYear],
+    teams: Iterable[TeamYear] = (),
+    history: Iterable[PostYear | TeamYear] = (),
+    settings: PolicySettings = DEFAULT_POLICY,
+) -> list[Proposal]:
+    """The proposals of ``assess``, without the flags."""
+    return assess(current, teams, history, settings).proposals

@@ -1,0 +1,45 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+from django_otp import devices_for_user
+
+
+class LoginForm(AuthenticationForm):
+    """User name and password, plus the TOTP code when the user has turned two-factor on."""
+
+    otp_token = forms.CharField(
+        label=_("Authenticator code"),
+        required=False,
+        max_length=8,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+        help_text=_("Only if you have turned on two-factor log-in."),
+    )
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "otp_required": _("Enter the 6-digit code from your authenticator app."),
+        "otp_invalid": _("The authenticator code is wrong or expired."),
+    }
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        devices = [d for d in devices_for_user(user, confirmed=True)]
+        self.otp_device = None
+        if not devices:
+            return
+        token = (self.cleaned_data.get("otp_token") or "").strip()
+        if not token:
+            raise forms.ValidationError(self.error_messages["otp_required"], code="otp_required")
+        for device in devices:
+            if device.verify_token(token):
+                self.otp_device = device
+                return
+        raise forms.ValidationError(self.error_messages["otp_invalid"], code="otp_invalid")
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=60)
+
+
+class OtpConfirmForm(forms.Form):
+    token = forms.CharField(label=_("Authenticator code"), max_length=8)

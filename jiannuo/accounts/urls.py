@@ -1,0 +1,15 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("security/", views.security, name="security"),
+    path("security/totp/", views.totp_start, name="totp_start"),
+    path("security/tokens/", views.token_create, name="token_create"),
+    path("security/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("password/", views.PasswordChangeView.as_view(), name="password"),
+]

@@ -1,0 +1,129 @@
+import base64
+import io
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from jiannuo.core import audit
+from jiannuo.core.errors import ServiceError
+from jiannuo.core.permissions import grants
+from jiannuo.core.roles import ROLE_LABELS, TWO_FACTOR_ROLES
+
+from . import services
+from .forms import LoginForm, OtpConfirmForm, TokenForm
+from .models import ApiToken
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if getattr(form, "otp_device", None) is not None:
+            otp_login(self.request, form.otp_device)
+        return response
+
+
+def _qr_svg(text: str) -> str:
+    img = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    buf = io.BytesIO()
+    img.save(buf)
+    return buf.getvalue().decode()
+
+
+@login_required
+def security(request):
+    user = request.user
+    my_grants = grants(user)
+    roles = sorted({ROLE_LABELS[g.role] for g in my_grants}, key=str)
+    needs_2fa = any(g.role in TWO_FACTOR_ROLES for g in my_grants)
+    confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    form = OtpConfirmForm(request.POST or None)
+    if request.method == "POST" and pending and form.is_valid():
+        try:
+            services.totp_confirm(actor=user, device=pending, token=form.cleaned_data["token"])
+        except ServiceError as exc:
+            form.add_error("token", exc.message)
+        else:
+            messages.success(request, _("Two-factor log-in is on."))
+            return redirect("accounts:security")
+    qr = None
+    secret = None
+    if pending:
+        qr = _qr_svg(pending.config_url)
+        secret = base64.b32encode(pending.bin_key).decode()
+    tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at")
+    return render(
+        request,
+        "accounts/security.html",
+        {
+            "roles": roles,
+            "needs_2fa": needs_2fa,
+            "confirmed": confirmed,
+            "pending": pending,
+            "qr": qr,
+            "secret": secret,
+            "form": form,
+            "tokens": tokens,
+            "token_form": TokenForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def totp_start(request):
+    services.totp_start(actor=request.user)
+    return redirect("accounts:security")
+
+
+@login_required
+@require_POST
+def token_create(request):
+    form = TokenForm(request.POST)
+    if form.is_valid():
+        _token, key = services.token_create(actor=request.user, name=form.cleaned_data["name"])
+        messages.success(
+            request, _("New API token (shown once, copy it now): %(key)s") % {"key": key}
+        )
+    return redirect("accounts:security")
+
+
+@login_required
+@require_POST
+def token_revoke(request, pk):
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    services.token_revoke(actor=request.user, token=token)
+    messages.success(request, _("The token is revoked."))
+    return redirect("accounts:security")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password.html"
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            response = super().form_valid(form)
+            audit.record(self.request.user, "user.password_change", self.request.user)
+        messages.success(self.request, _("Your password is changed."))
+        return response
+
+    def get_success_url(self):
+        return reverse("accounts:security")
+
+
+def locked(request, credentials=None, *args, **kwargs):
+    return render(request, "accounts/locked.html", status=429)

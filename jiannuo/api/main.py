@@ -1,0 +1,45 @@
+"""The JSON API, /api/v1/: the same services and permissions as the pages."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from ninja import NinjaAPI
+
+from jiannuo.core.errors import ServiceError
+
+from .auth import AUTH
+
+api = NinjaAPI(
+    title="Jiannuo API",
+    version="1",
+    description="践诺 Jiannuo — village cadres' office pledges and accountability.",
+    auth=AUTH,
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(ServiceError)
+def service_error(request, exc: ServiceError):
+    return api.create_response(
+        request,
+        {"code": exc.code, "message": str(exc.message), "details": exc.details},
+        status=exc.status,
+    )
+
+
+@api.exception_handler(PermissionDenied)
+def forbidden(request, exc):
+    return api.create_response(request, {"code": "forbidden", "message": str(exc)}, status=403)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(request, {"code": "not_found", "message": "Not found"}, status=404)
+
+
+def _register():
+    from jiannuo.organisation.api import router as organisation
+
+    api.add_router("/", organisation)
+
+
+_register()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BulletinConfig(AppConfig):
+    name = "jiannuo.bulletin"
+    label = "bulletin"

@@ -1,0 +1,34 @@
+"""Navigation that follows the process: opinions → pledges → … → reports."""
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+# (key, label, url name). Each step's app provides its index page under that url name.
+STEPS = [
+    ("opinions", _("Opinions"), "core:step"),
+    ("pledges", _("Pledges"), "core:step"),
+    ("signing", _("Signing"), "core:step"),
+    ("bulletin", _("Bulletin"), "core:step"),
+    ("supervision", _("Supervision"), "core:step"),
+    ("evaluation", _("Evaluation"), "core:step"),
+    ("accountability", _("Accountability"), "core:step"),
+    ("reports", _("Reports"), "core:step"),
+]
+
+
+def _url(key, name):
+    try:
+        return reverse(name, args=[key]) if name == "core:step" else reverse(name)
+    except NoReverseMatch:
+        return "#"
+
+
+def navigation(request):
+    current = getattr(getattr(request, "resolver_match", None), "app_name", "") or ""
+    step = getattr(getattr(request, "resolver_match", None), "kwargs", {}).get("step", "")
+    return {
+        "nav_steps": [
+            {"key": k, "label": label, "url": _url(k, n), "active": k in (current, step)}
+            for k, label, n in STEPS
+        ]
+    }

@@ -1,0 +1,78 @@
+"""The audit log and the workflow history: append-only, shared by every step."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class AuditEntry(models.Model):
+    """One write made through a service function.
+
+    Rows are never updated or deleted by the application. Each row carries the hash of the
+    row before it, so ``jiannuo audit verify`` finds a row edited or deleted behind the
+    system's back. The actor is stored as id and label, not as a foreign key, so that nothing
+    about a user can ever rewrite the log.
+    """
+
+    at = models.DateTimeField(_("time"))
+    actor_id = models.BigIntegerField(_("actor id"), null=True)
+    actor_label = models.CharField(_("actor"), max_length=150)
+    action = models.CharField(_("action"), max_length=80)
+    object_type = models.CharField(_("object type"), max_length=80)
+    object_id = models.CharField(_("object id"), max_length=64)
+    unit_id = models.BigIntegerField(_("unit id"), null=True, db_index=True)
+    changes = models.JSONField(_("changes"), default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self):
+        return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("audit entries are append-only")
+
+
+class AuditHead(models.Model):
+    """A single row holding the hash of the newest entry: the lock that orders the chain."""
+
+    last_id = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self):
+        return f"head #{self.last_id}"
+
+
+class Transition(models.Model):
+    """One step of a workflow (letters, cases, rounds…): from, action, to, who, when, why."""
+
+    object_type = models.CharField(_("object type"), max_length=80)
+    object_id = models.CharField(_("object id"), max_length=64)
+    from_state = models.CharField(_("from"), max_length=40)
+    action = models.CharField(_("action"), max_length=40)
+    to_state = models.CharField(_("to"), max_length=40)
+    actor = models.ForeignKey(
+        "auth.User", on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("actor")
+    )
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self):
+        return f"{self.object_type}:{self.object_id} {self.from_state}→{self.to_state}"

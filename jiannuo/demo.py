@@ -1,0 +1,247 @@
+"""The demo district: realistic, deterministic, built through the same service functions.
+
+Each later step adds its own part through ``STEPS`` (called in process order).
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import date
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from jiannuo.accounts import services as accounts
+from jiannuo.core import roles
+from jiannuo.core.excel import workbook
+from jiannuo.core.system import system_user
+from jiannuo.organisation import roster
+from jiannuo.organisation import services as org
+from jiannuo.organisation.models import Person, Post, Unit
+
+PASSWORD = "jiannuo2026"
+TERM_START = date(2021, 1, 1)
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段"
+GIVEN_M = "建国 建华 国强 志强 海涛 永红 德明 振华 立新 文斌 春生 长青 光明 玉林 金山 宝林 学军 卫东 铁柱 满仓 庆丰 志刚 红军 保国 树林 清泉 大勇 占山 庆华 少华".split()
+GIVEN_F = "秀英 桂兰 玉梅 丽华 春燕 红霞 翠花 淑珍 美玲 海燕 晓梅 彩云 素芬 凤英 秋菊 金凤 爱华 月娥 雪梅 丽娟".split()
+
+# (township, type, code, [villages]); the last village of 东湖街道 has no supervision committee.
+TOWNSHIPS = [
+    ("石桥镇", Unit.TOWN, "SQ", ["柳树村", "王家庄村", "河口村"]),
+    ("东湖街道", Unit.SUBDISTRICT, "DH", ["东湖村", "杏花村", "桃园村"]),
+]
+NO_SUPERVISION = "桃园村"
+DUAL_POST = "王家庄村"  # the branch secretary is also committee director (一肩挑)
+
+# user name, role label: printed by ``jiannuo demo``.
+LOGINS = [
+    ("district", "区委组织部管理员 (district administrator)"),
+    ("sq_secretary", "石桥镇党委书记 (township party secretary)"),
+    ("sq_deputy", "石桥镇党委副书记 (township deputy secretary)"),
+    ("sq_staff", "石桥镇工作人员 (township staff)"),
+    ("sq_assessor", "石桥镇考核组成员 (assessment group member)"),
+    ("liushu_sec", "柳树村党支部书记 (branch secretary)"),
+    ("liushu_dir", "柳树村村委会主任 (committee director)"),
+    ("liushu_member", "柳树村班子成员 (team member)"),
+    ("liushu_super", "柳树村村务监督委员会 (supervision committee)"),
+    ("liushu_rep", "柳树村村民代表 (voter)"),
+    ("dh_secretary", "东湖街道党工委书记 (subdistrict party secretary)"),
+]
+
+
+_HASH: dict[str, str] = {}
+
+
+class Names:
+    def __init__(self, seed: int):
+        self.rng = random.Random(seed)
+        self.used: set[str] = set()
+
+    def person(self) -> tuple[str, str]:
+        while True:
+            gender = "M" if self.rng.random() < 0.68 else "F"
+            given = self.rng.choice(GIVEN_M if gender == "M" else GIVEN_F)
+            name = self.rng.choice(SURNAMES) + given
+            if name not in self.used:
+                self.used.add(name)
+                return name, gender
+
+    def phone(self) -> str:
+        return (
+            "1" + self.rng.choice("3589") + "".join(self.rng.choice("0123456789") for _ in range(9))
+        )
+
+
+def _village_rows(township: str, village: str, names: Names) -> list[list]:
+    rows = []
+
+    def add(post, name, gender, phone, start=TERM_START, end=None, birth=None):
+        rows.append(
+            [
+                township,
+                village,
+                name,
+                "男" if gender == "M" else "女",
+                (
+                    birth
+                    or date(
+                        names.rng.randint(1960, 1992),
+                        names.rng.randint(1, 12),
+                        names.rng.randint(1, 28),
+                    )
+                ).isoformat(),
+                phone,
+                roster.POST_NAMES[post],
+                start.isoformat(),
+                end.isoformat() if end else "",
+            ]
+        )
+
+    def person(post, **kw):
+        name, gender = names.person()
+        phone = names.phone()
+        birth = date(
+            names.rng.randint(1962, 1990), names.rng.randint(1, 12), names.rng.randint(1, 28)
+        )
+        add(post, name, gender, phone, birth=birth, **kw)
+        return name, gender, phone, birth
+
+    sec = person(Post.BRANCH_SECRETARY)
+    add(Post.PARTY_MEMBER, sec[0], sec[1], sec[2], birth=sec[3])
+    if village == DUAL_POST:
+        add(Post.COMMITTEE_DIRECTOR, sec[0], sec[1], sec[2], birth=sec[3])
+    else:
+        director = person(Post.COMMITTEE_DIRECTOR)
+        add(Post.PARTY_MEMBER, director[0], director[1], director[2], birth=director[3])
+    deputy = person(Post.BRANCH_DEPUTY)
+    add(Post.PARTY_MEMBER, deputy[0], deputy[1], deputy[2], birth=deputy[3])
+    bm = person(Post.BRANCH_MEMBER)
+    add(Post.PARTY_MEMBER, bm[0], bm[1], bm[2], birth=bm[3])
+    person(Post.COMMITTEE_DEPUTY)
+    # A mid-term replacement: one committee member left in 2023, a successor took over.
+    if village == "柳树村":
+        person(Post.COMMITTEE_MEMBER, end=date(2023, 6, 30))
+        person(Post.COMMITTEE_MEMBER, start=date(2023, 7, 1))
+    else:
+        person(Post.COMMITTEE_MEMBER)
+    person(Post.COMMITTEE_MEMBER)
+    if village != NO_SUPERVISION:
+        person(Post.SUPERVISION_CHAIR)
+        person(Post.SUPERVISION_MEMBER)
+        person(Post.SUPERVISION_MEMBER)
+    for _ in range(9):
+        person(Post.REPRESENTATIVE)
+    for _ in range(12):
+        person(Post.PARTY_MEMBER, start=date(names.rng.randint(1985, 2020), 7, 1))
+    return rows
+
+
+def _upload(rows) -> io.BytesIO:
+    data = workbook("花名册", roster.HEADERS, rows)
+    buf = io.BytesIO(data)
+    buf.size = len(data)
+    return buf
+
+
+def _user(actor, username, full_name, *, unit=None, person=None, role=None):
+    if "hash" not in _HASH:
+        _HASH["hash"] = make_password(PASSWORD)  # hashed once: PBKDF2 is slow on purpose
+    user = accounts.user_create(
+        actor=actor,
+        username=username,
+        password=PASSWORD,
+        full_name=full_name,
+        unit=unit,
+        person=person,
+        password_hash=_HASH["hash"],
+    )
+    if role:
+        accounts.role_assign(actor=actor, user=user, role=role, unit=unit)
+    return user
+
+
+def _holder(village: Unit, kind: str, nth: int = 0) -> Person:
+    posts = (
+        Post.objects.filter(village=village, kind=kind, end__isnull=True)
+        .select_related("person")
+        .order_by("start", "id")
+    )
+    return posts[nth].person
+
+
+def load_organisation() -> dict:
+    actor = system_user()
+    district = org.unit_create(actor=actor, kind=Unit.DISTRICT, name="青山区", code="QS")
+    org.term_create(
+        actor=actor,
+        district=district,
+        name="2021—2026年届",
+        start=TERM_START,
+        end=date(2026, 12, 31),
+    )
+    names = Names(20261125)
+    units = {"district": district}
+    for t_name, t_type, t_code, villages in TOWNSHIPS:
+        township = org.unit_create(
+            actor=actor,
+            kind=Unit.TOWNSHIP,
+            name=t_name,
+            code=t_code,
+            parent=district,
+            township_type=t_type,
+        )
+        units[t_name] = township
+        rows = []
+        for i, v_name in enumerate(villages, start=1):
+            units[v_name] = org.unit_create(
+                actor=actor,
+                kind=Unit.VILLAGE,
+                name=v_name,
+                code=f"{t_code}{i:02d}",
+                parent=township,
+            )
+            rows += _village_rows(t_name, v_name, names)
+        org.roster_import(actor=actor, unit=township, upload=_upload(rows))
+
+    sq, dh, liushu = units["石桥镇"], units["东湖街道"], units["柳树村"]
+    _user(actor, "district", "区委组织部 周明", unit=district, role=roles.DISTRICT_ADMIN)
+    _user(actor, "sq_secretary", "石桥镇党委书记 陈立", unit=sq, role=roles.TOWNSHIP_SECRETARY)
+    _user(actor, "sq_deputy", "石桥镇党委副书记 林芳", unit=sq, role=roles.TOWNSHIP_DEPUTY)
+    _user(actor, "sq_staff", "石桥镇组织委员 黄涛", unit=sq, role=roles.TOWNSHIP_STAFF)
+    _user(actor, "sq_assessor", "石桥镇考核组 马骏", unit=sq, role=roles.ASSESSOR)
+    _user(actor, "dh_secretary", "东湖街道党工委书记 郑岚", unit=dh, role=roles.TOWNSHIP_SECRETARY)
+    cadres = [
+        ("liushu_sec", Post.BRANCH_SECRETARY, 0),
+        ("liushu_dir", Post.COMMITTEE_DIRECTOR, 0),
+        ("liushu_member", Post.COMMITTEE_DEPUTY, 0),
+        ("liushu_super", Post.SUPERVISION_CHAIR, 0),
+        ("liushu_rep", Post.REPRESENTATIVE, 0),
+    ]
+    for username, kind, nth in cadres:
+        person = _holder(liushu, kind, nth)
+        _user(actor, username, person.name, unit=liushu, person=person)
+    # Every other village's secretary can log in too (user name: village code, lower case).
+    for v_name in [v for _t, _ty, _c, vs in TOWNSHIPS for v in vs if v != "柳树村"]:
+        village = units[v_name]
+        _user(
+            actor,
+            village.code.lower() + "_sec",
+            _holder(village, Post.BRANCH_SECRETARY).name,
+            unit=village,
+            person=_holder(village, Post.BRANCH_SECRETARY),
+        )
+    return units
+
+
+# Later steps append loaders: fn(units: dict) -> None, run in process order.
+STEPS: list = []
+
+
+@transaction.atomic
+def load() -> dict:
+    units = load_organisation()
+    for step in STEPS:
+        step(units)
+    return units

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OpinionsConfig(AppConfig):
+    name = "jiannuo.opinions"
+    label = "opinions"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PledgesConfig(AppConfig):
+    name = "jiannuo.pledges"
+    label = "pledges"

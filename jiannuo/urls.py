@@ -1,0 +1,11 @@
+from django.urls import include, path
+
+from jiannuo.api.main import api
+
+urlpatterns = [
+    path("", include("jiannuo.core.urls")),
+    path("accounts/", include("jiannuo.accounts.urls")),
+    path("org/", include("jiannuo.organisation.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+]
