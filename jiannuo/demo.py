@@ -5,6 +5,7 @@ Each later step adds its own part through ``STEPS`` (called in process order).
 
 from __future__ import annotations
 
+import importlib
 import io
 import random
 from datetime import date
@@ -235,13 +236,21 @@ def load_organisation() -> dict:
     return units
 
 
-# Later steps append loaders: fn(units: dict) -> None, run in process order.
-STEPS: list = []
+# Each step may ship ``jiannuo/<step>/demo.py`` with ``load(units: dict) -> None``; they run in
+# process order after the organisation, each building on what the steps before it made.
+STEPS = ["opinions", "pledges", "signing", "bulletin", "supervision", "evaluation",
+         "accountability", "reports"]
 
 
 @transaction.atomic
 def load() -> dict:
     units = load_organisation()
     for step in STEPS:
-        step(units)
+        try:
+            module = importlib.import_module(f"jiannuo.{step}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"jiannuo.{step}.demo":
+                raise
+            continue
+        module.load(units)
     return units

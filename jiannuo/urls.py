@@ -6,6 +6,8 @@ urlpatterns = [
     path("", include("jiannuo.core.urls")),
     path("accounts/", include("jiannuo.accounts.urls")),
     path("org/", include("jiannuo.organisation.urls")),
+    path("opinions/", include("jiannuo.opinions.urls")),
+    path("pledges/", include("jiannuo.pledges.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
 ]

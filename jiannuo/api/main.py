@@ -37,9 +37,13 @@ def not_found(request, exc):
 
 
 def _register():
+    from jiannuo.opinions.api import router as opinions
     from jiannuo.organisation.api import router as organisation
+    from jiannuo.pledges.api import router as pledges
 
     api.add_router("/", organisation)
+    api.add_router("/", opinions)
+    api.add_router("/", pledges)
 
 
 _register()

@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 # (key, label, url name). Each step's app provides its index page under that url name.
 STEPS = [
-    ("opinions", _("Opinions"), "core:step"),
-    ("pledges", _("Pledges"), "core:step"),
+    ("opinions", _("Opinions"), "opinions:index"),
+    ("pledges", _("Pledges"), "pledges:index"),
     ("signing", _("Signing"), "core:step"),
     ("bulletin", _("Bulletin"), "core:step"),
     ("supervision", _("Supervision"), "core:step"),

@@ -151,8 +151,11 @@ def is_below(rate: Fraction, threshold_percent: int | Fraction) -> bool:
     (``rate.numerator * 100 * t.denominator < t.numerator * rate.denominator``), which is
     exact and fast enough for a province's posts.
     """
-    r = _exact(rate)
-    t = _exact(threshold_percent)
+    r = rate if type(rate) is Fraction else _exact(rate)
+    t = threshold_percent
+    if type(t) is int:
+        return r.numerator * 100 < t * r.denominator
+    t = _exact(t)
     return r.numerator * 100 * t.denominator < t.numerator * r.denominator
 
 
