@@ -238,8 +238,16 @@ def load_organisation() -> dict:
 
 # Each step may ship ``jiannuo/<step>/demo.py`` with ``load(units: dict) -> None``; they run in
 # process order after the organisation, each building on what the steps before it made.
-STEPS = ["opinions", "pledges", "signing", "bulletin", "supervision", "evaluation",
-         "accountability", "reports"]
+STEPS = [
+    "opinions",
+    "pledges",
+    "signing",
+    "bulletin",
+    "supervision",
+    "evaluation",
+    "accountability",
+    "reports",
+]
 
 
 @transaction.atomic

@@ -54,7 +54,9 @@ def record(
     """Append one entry. Must run inside the caller's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must be called inside a transaction")
-    # The head row is created by migration core.0002; locking it orders the chain.
+    # The head row is created by migration core.0002 (get_or_create covers a flushed test
+    # database); locking it orders the chain.
+    AuditHead.objects.get_or_create(pk=1)
     head = AuditHead.objects.select_for_update().get(pk=1)
     if obj is not None:
         object_type = object_type or obj._meta.label_lower

@@ -6,3 +6,6 @@ class OrganisationConfig(AppConfig):
     name = "jiannuo.organisation"
     label = "organisation"
     verbose_name = _("Organisation")
+
+    def ready(self):
+        from . import todo  # noqa: F401  (registers the to-do providers)

@@ -1,0 +1,101 @@
+"""The jiannuo command, as an operator runs it (issue 2)."""
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+JIANNUO = [sys.executable, "-m", "jiannuo.cli"]
+
+
+def _env(**extra):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "JIANNUO_ENV",
+                                                            "DJANGO_SETTINGS_MODULE")}
+    env.update(extra)
+    return env
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_demo_serves_a_chinese_home_page_and_the_openapi_document(tmp_path):
+    port = _free_port()
+    data = tmp_path / "some" / "new" / "dir"
+    proc = subprocess.Popen([*JIANNUO, "demo", "--port", str(port), "--data-dir", str(data)],
+                            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(120):
+            try:
+                home = urllib.request.urlopen(base + "/", timeout=2).read().decode()
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise AssertionError("the demo server did not start")
+        assert '<html lang="zh-hans">' in home
+        assert "柳树村" in home
+        api = urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=5).read().decode()
+        assert '"openapi": "3.' in api
+        assert (data / "jiannuo.sqlite3").exists()
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=20)[0]
+    assert "liushu_sec" in out and "jiannuo2026" in out
+
+
+def test_audit_verify_passes_then_names_an_edited_entry(tmp_path):
+    env = _env(JIANNUO_DATA_DIR=str(tmp_path))
+    subprocess.run([*JIANNUO, "migrate", "-v0"], env=env, check=True)
+    load = "import django;django.setup();from jiannuo.demo import load;load()"
+    subprocess.run([sys.executable, "-c", load], check=True,
+                   env={**env, "DJANGO_SETTINGS_MODULE": "jiannuo.settings"})
+    ok = subprocess.run([*JIANNUO, "audit", "verify"], env=env, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert "OK" in ok.stdout
+    import sqlite3
+
+    db = sqlite3.connect(Path(tmp_path) / "jiannuo.sqlite3")
+    db.execute("UPDATE core_auditentry SET actor_label = 'mallory' WHERE id = 7")
+    db.commit()
+    db.close()
+    bad = subprocess.run([*JIANNUO, "audit", "verify"], env=env, capture_output=True, text=True)
+    assert bad.returncode != 0
+    assert "#7" in bad.stderr
+
+
+def test_doctor_says_what_to_fix(tmp_path):
+    env = _env(JIANNUO_DATA_DIR=str(tmp_path))
+    out = subprocess.run([*JIANNUO, "doctor"], env=env, capture_output=True, text=True)
+    assert out.returncode == 1
+    assert "not applied" in out.stdout and "jiannuo migrate" in out.stdout
+    subprocess.run([*JIANNUO, "migrate", "-v0"], env=env, check=True)
+    out = subprocess.run([*JIANNUO, "doctor"], env=env, capture_output=True, text=True)
+    assert "[OK  ] migrations applied" in out.stdout
+    assert "demo mode" in out.stdout
+
+
+def test_production_settings_pass_check_deploy_without_warnings(tmp_path):
+    env = _env(JIANNUO_DATA_DIR=str(tmp_path), JIANNUO_ENV="production",
+               SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="jiannuo.example.gov.cn")
+    out = subprocess.run([*JIANNUO, "check", "--deploy", "--fail-level", "WARNING"], env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "no issues" in out.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    env = _env(JIANNUO_DATA_DIR=str(tmp_path), JIANNUO_ENV="production")
+    out = subprocess.run([*JIANNUO, "check"], env=env, capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "SECRET_KEY" in out.stderr
