@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from itertools import pairwise
 from typing import Any
@@ -168,11 +168,11 @@ def format_percent(rate: Fraction | None) -> str:
     """
     if rate is None:
         return "—"
-    exact = _exact(rate) * 100
-    value = (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
-        Decimal("0.01"), rounding=ROUND_DOWN
-    )
-    return f"{value}%"
+    r = _exact(rate)
+    if r < 0:
+        raise ValueError("a rate cannot be negative")
+    hundredths = r.numerator * 10000 // r.denominator  # floor, i.e. truncation
+    return f"{hundredths // 100}.{hundredths % 100:02d}%"
 
 
 def format_threshold(threshold_percent: int | Fraction | Decimal) -> str:

@@ -54,10 +54,10 @@ def _raise_one(level: str) -> str:
 
 def elapsed_percent(start: date, deadline: date, today: date) -> Fraction:
     """Share of the time from ``start`` to ``deadline`` that has passed, 0–100, exactly."""
-    if today <= start:
-        return Fraction(0)
     if today >= deadline:
         return Fraction(100)
+    if today <= start:
+        return Fraction(0)
     return Fraction((today - start).days * 100, (deadline - start).days)
 
 

@@ -335,7 +335,9 @@ def test_honours_eligibility_follows_the_grade(grade_, eligible):
     assert decision.as_finding().severity == (INFO if eligible else WARN)
 
 
-SCORE_SCHEME = GradeScheme(score_bands=((85, EXCELLENT), (70, COMPETENT), (60, BASICALLY_COMPETENT)))
+SCORE_SCHEME = GradeScheme(
+    score_bands=((85, EXCELLENT), (70, COMPETENT), (60, BASICALLY_COMPETENT))
+)
 
 
 @pytest.mark.parametrize(
