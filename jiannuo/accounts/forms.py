@@ -43,3 +43,19 @@ class TokenForm(forms.Form):
 
 class OtpConfirmForm(forms.Form):
     token = forms.CharField(label=_("Authenticator code"), max_length=8)
+
+
+class UserCreateForm(forms.Form):
+    username = forms.CharField(label=_("User name"), max_length=150)
+    full_name = forms.CharField(label=_("Full name and title"), max_length=150, required=False)
+    password = forms.CharField(label=_("Initial password"), widget=forms.PasswordInput)
+    role = forms.ChoiceField(label=_("Role"), choices=[])
+    unit = forms.ChoiceField(label=_("Unit"), choices=[])
+
+    def __init__(self, *args, units=(), **kwargs):
+        from jiannuo.core.roles import ROLE_CHOICES, ROLE_LEVEL
+
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r, label) for r, label in ROLE_CHOICES
+                                       if ROLE_LEVEL[r] != "village"]
+        self.fields["unit"].choices = [(u.pk, u.name) for u in units if u.kind != "village"]

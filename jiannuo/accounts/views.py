@@ -16,12 +16,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from jiannuo.core import audit
 from jiannuo.core.errors import ServiceError
-from jiannuo.core.permissions import grants
+from jiannuo.core.permissions import grants, scope_paths
 from jiannuo.core.roles import ROLE_LABELS, TWO_FACTOR_ROLES
 
 from . import services
-from .forms import LoginForm, OtpConfirmForm, TokenForm
-from .models import ApiToken
+from .forms import LoginForm, OtpConfirmForm, TokenForm, UserCreateForm
+from .models import ApiToken, RoleAssignment
 
 
 class LoginView(auth_views.LoginView):
@@ -79,6 +79,8 @@ def security(request):
             "form": form,
             "tokens": tokens,
             "token_form": TokenForm(),
+            "can_manage_accounts": bool(scope_paths(user, "accounts.manage")),
+            "can_view_audit": bool(scope_paths(user, "audit.view")),
         },
     )
 
@@ -127,3 +129,40 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 def locked(request, credentials=None, *args, **kwargs):
     return render(request, "accounts/locked.html", status=429)
+
+
+@login_required
+def users(request):
+    """Township and district accounts within the manager's scope; village cadres log in with
+    the account linked to their person on the roster (their roles follow their posts)."""
+    from django.http import Http404
+
+    from jiannuo.core.permissions import scope_q
+    from jiannuo.organisation.models import Unit
+
+    units = list(Unit.objects.filter(scope_q(request.user, "accounts.manage", field="")))
+    if not units:
+        raise Http404
+    form = UserCreateForm(request.POST or None, units=units)
+    if request.method == "POST" and form.is_valid():
+        unit = next(u for u in units if str(u.pk) == form.cleaned_data["unit"])
+        try:
+            with transaction.atomic():
+                user = services.user_create(
+                    actor=request.user, username=form.cleaned_data["username"],
+                    password=form.cleaned_data["password"],
+                    full_name=form.cleaned_data["full_name"], unit=unit)
+                services.role_assign(actor=request.user, user=user,
+                                     role=form.cleaned_data["role"], unit=unit)
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The account %(name)s is created.")
+                             % {"name": user.username})
+            return redirect("accounts:users")
+    assignments = (
+        RoleAssignment.objects.filter(unit__in=units).select_related("user", "unit")
+        .order_by("unit__path", "role", "user__username")
+    )
+    return render(request, "accounts/users.html", {"form": form, "assignments": assignments},
+                  status=400 if form.errors else 200)

@@ -9,5 +9,9 @@ urlpatterns = [
     path("units/<int:pk>/roster/import/", views.roster_import, name="roster_import"),
     path("units/<int:pk>/roster.xlsx", views.roster_export, name="roster_export"),
     path("roster-template.xlsx", views.roster_template, name="roster_template"),
+    path("units/<int:pk>/add/", views.unit_add, name="unit_add"),
+    path("units/<int:pk>/people/add/", views.person_add, name="person_add"),
     path("people/<int:pk>/", views.person_detail, name="person"),
+    path("people/<int:pk>/posts/add/", views.post_add, name="post_add"),
+    path("posts/<int:pk>/end/", views.post_end, name="post_end"),
 ]

@@ -10,8 +10,8 @@ from jiannuo.core.permissions import has_perm
 
 from . import selectors, services
 from .bodies import BODIES
-from .forms import RosterUploadForm
-from .models import Person, Unit
+from .forms import PersonForm, PostEndForm, PostForm, RosterUploadForm, UnitForm
+from .models import Person, Post, Unit
 
 
 def _xlsx(data: bytes, filename: str) -> HttpResponse:
@@ -54,6 +54,7 @@ def unit_detail(request, pk):
         ctx["people"] = people
         return render(request, "organisation/village.html", ctx)
     ctx["children"] = list(unit.children.order_by("path"))
+    ctx["can_add_units"] = has_perm(request.user, "org.manage_units", unit)
     return render(request, "organisation/unit.html", ctx)
 
 
@@ -119,3 +120,92 @@ def person_detail(request, pk):
             "can_see_personal": has_perm(request.user, "org.view_personal", person.village),
         },
     )
+
+
+def _service_form(request, form, call):
+    """Run ``call(cleaned_data)`` for a valid form; put a ServiceError on the form."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        return call(form.cleaned_data)
+    except ServiceError as exc:
+        form.add_error(None, exc.message)
+        return None
+
+
+@login_required
+def unit_add(request, pk):
+    """District administrators add a township to the district, or a village to a township."""
+    parent = selectors.get_unit(request.user, pk)
+    if parent.kind == Unit.VILLAGE or not has_perm(request.user, "org.manage_units", parent):
+        raise Http404
+    kind = Unit.TOWNSHIP if parent.kind == Unit.DISTRICT else Unit.VILLAGE
+    form = UnitForm(request.POST or None)
+    unit = _service_form(request, form, lambda d: services.unit_create(
+        actor=request.user, kind=kind, name=d["name"], code=d["code"], parent=parent,
+        township_type=d["township_type"] if kind == Unit.TOWNSHIP else ""))
+    if unit:
+        messages.success(request, _("%(name)s is added.") % {"name": unit.name})
+        return redirect("organisation:unit", pk=unit.pk)
+    return render(request, "organisation/form.html", {
+        "title": _("Add a township") if kind == Unit.TOWNSHIP else _("Add a village"),
+        "form": form, "back": parent, "hide_township_type": kind == Unit.VILLAGE,
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+def person_add(request, pk):
+    village = selectors.get_unit(request.user, pk)
+    if village.kind != Unit.VILLAGE or not has_perm(request.user, "org.manage", village):
+        raise Http404
+    form = PersonForm(request.POST or None)
+    person = _service_form(request, form, lambda d: services.person_create(
+        actor=request.user, village=village, name=d["name"], phone=d["phone"],
+        gender=d["gender"], birth_date=d["birth_date"]))
+    if person:
+        messages.success(request, _("%(name)s is added to the roster.") % {"name": person.name})
+        return redirect("organisation:person", pk=person.pk)
+    return render(request, "organisation/form.html", {
+        "title": _("Add a person"), "form": form, "back": village,
+    }, status=400 if form.errors else 200)
+
+
+def _managed_person(request, pk) -> Person:
+    person = Person.objects.select_related("village").filter(pk=pk).first()
+    if person is None or not has_perm(request.user, "org.manage", person.village):
+        raise Http404
+    return person
+
+
+@login_required
+def post_add(request, pk):
+    person = _managed_person(request, pk)
+    form = PostForm(request.POST or None)
+    post = _service_form(request, form, lambda d: services.post_assign(
+        actor=request.user, person=person, kind=d["kind"], start=d["start"], end=d["end"]))
+    if post:
+        messages.success(request, _("The post is recorded."))
+        return redirect("organisation:person", pk=person.pk)
+    return render(request, "organisation/form.html", {
+        "title": _("Assign a post to %(name)s") % {"name": person.name}, "form": form,
+        "back": person.village,
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+def post_end(request, pk):
+    """End a post: mid-term replacement, accepted resignation, end of term."""
+    post = Post.objects.select_related("village", "person").filter(pk=pk).first()
+    if post is None or not has_perm(request.user, "org.manage", post.village):
+        raise Http404
+    form = PostEndForm(request.POST or None)
+    done = _service_form(request, form, lambda d: services.post_end(
+        actor=request.user, post=post, end=d["end"]))
+    if done:
+        messages.success(request, _("The post is ended."))
+        return redirect("organisation:person", pk=post.person_id)
+    return render(request, "organisation/form.html", {
+        "title": _("End the post %(post)s of %(name)s")
+        % {"post": post.get_kind_display(), "name": post.person.name},
+        "form": form, "back": post.village,
+    }, status=400 if form.errors else 200)
