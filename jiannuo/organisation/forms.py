@@ -9,17 +9,20 @@ class RosterUploadForm(forms.Form):
 class PersonForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=40)
     phone = forms.CharField(label=_("Phone"), max_length=20)
-    gender = forms.ChoiceField(label=_("Gender"), required=False,
-                               choices=[("", "—"), ("M", _("Male")), ("F", _("Female"))])
-    birth_date = forms.DateField(label=_("Date of birth"), required=False,
-                                 widget=forms.DateInput(attrs={"type": "date"}))
+    gender = forms.ChoiceField(
+        label=_("Gender"), required=False, choices=[("", "—"), ("M", _("Male")), ("F", _("Female"))]
+    )
+    birth_date = forms.DateField(
+        label=_("Date of birth"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 class PostForm(forms.Form):
     kind = forms.ChoiceField(label=_("Post"), choices=[])
     start = forms.DateField(label=_("Start"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("End"), required=False,
-                          widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(
+        label=_("End"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args, **kwargs):
         from .models import Post
@@ -36,6 +39,7 @@ class UnitForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=60)
     code = forms.CharField(label=_("Code"), max_length=20)
     township_type = forms.ChoiceField(
-        label=_("Township type"), required=False,
+        label=_("Township type"),
+        required=False,
         choices=[("town", _("Town (镇)")), ("subdistrict", _("Subdistrict (街道)"))],
     )

@@ -13,6 +13,8 @@ from .bodies import BODIES
 from .forms import PersonForm, PostEndForm, PostForm, RosterUploadForm, UnitForm
 from .models import Person, Post, Unit
 
+POST_ORDER = {kind: i for i, (kind, _label) in enumerate(Post.KINDS)}
+
 
 def _xlsx(data: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
@@ -42,13 +44,11 @@ def unit_detail(request, pk):
         bodies = []
         for key, (label, kinds) in BODIES.items():
             members = [(p, [post for post in p.active_posts if post.kind in kinds]) for p in people]
-            bodies.append(
-                {
-                    "key": key,
-                    "label": label,
-                    "members": [(p, posts) for p, posts in members if posts],
-                }
+            held = sorted(
+                ((p, posts) for p, posts in members if posts),
+                key=lambda pp: (min(POST_ORDER[x.kind] for x in pp[1]), pp[0].name),
             )
+            bodies.append({"key": key, "label": label, "members": held})
         ctx["bodies"] = bodies
         ctx["no_supervision"] = not bodies[2]["members"]
         ctx["people"] = people
@@ -141,16 +141,32 @@ def unit_add(request, pk):
         raise Http404
     kind = Unit.TOWNSHIP if parent.kind == Unit.DISTRICT else Unit.VILLAGE
     form = UnitForm(request.POST or None)
-    unit = _service_form(request, form, lambda d: services.unit_create(
-        actor=request.user, kind=kind, name=d["name"], code=d["code"], parent=parent,
-        township_type=d["township_type"] if kind == Unit.TOWNSHIP else ""))
+    unit = _service_form(
+        request,
+        form,
+        lambda d: services.unit_create(
+            actor=request.user,
+            kind=kind,
+            name=d["name"],
+            code=d["code"],
+            parent=parent,
+            township_type=d["township_type"] if kind == Unit.TOWNSHIP else "",
+        ),
+    )
     if unit:
         messages.success(request, _("%(name)s is added.") % {"name": unit.name})
         return redirect("organisation:unit", pk=unit.pk)
-    return render(request, "organisation/form.html", {
-        "title": _("Add a township") if kind == Unit.TOWNSHIP else _("Add a village"),
-        "form": form, "back": parent, "hide_township_type": kind == Unit.VILLAGE,
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "organisation/form.html",
+        {
+            "title": _("Add a township") if kind == Unit.TOWNSHIP else _("Add a village"),
+            "form": form,
+            "back": parent,
+            "hide_township_type": kind == Unit.VILLAGE,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -159,15 +175,31 @@ def person_add(request, pk):
     if village.kind != Unit.VILLAGE or not has_perm(request.user, "org.manage", village):
         raise Http404
     form = PersonForm(request.POST or None)
-    person = _service_form(request, form, lambda d: services.person_create(
-        actor=request.user, village=village, name=d["name"], phone=d["phone"],
-        gender=d["gender"], birth_date=d["birth_date"]))
+    person = _service_form(
+        request,
+        form,
+        lambda d: services.person_create(
+            actor=request.user,
+            village=village,
+            name=d["name"],
+            phone=d["phone"],
+            gender=d["gender"],
+            birth_date=d["birth_date"],
+        ),
+    )
     if person:
         messages.success(request, _("%(name)s is added to the roster.") % {"name": person.name})
         return redirect("organisation:person", pk=person.pk)
-    return render(request, "organisation/form.html", {
-        "title": _("Add a person"), "form": form, "back": village,
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "organisation/form.html",
+        {
+            "title": _("Add a person"),
+            "form": form,
+            "back": village,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 def _managed_person(request, pk) -> Person:
@@ -181,15 +213,26 @@ def _managed_person(request, pk) -> Person:
 def post_add(request, pk):
     person = _managed_person(request, pk)
     form = PostForm(request.POST or None)
-    post = _service_form(request, form, lambda d: services.post_assign(
-        actor=request.user, person=person, kind=d["kind"], start=d["start"], end=d["end"]))
+    post = _service_form(
+        request,
+        form,
+        lambda d: services.post_assign(
+            actor=request.user, person=person, kind=d["kind"], start=d["start"], end=d["end"]
+        ),
+    )
     if post:
         messages.success(request, _("The post is recorded."))
         return redirect("organisation:person", pk=person.pk)
-    return render(request, "organisation/form.html", {
-        "title": _("Assign a post to %(name)s") % {"name": person.name}, "form": form,
-        "back": person.village,
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "organisation/form.html",
+        {
+            "title": _("Assign a post to %(name)s") % {"name": person.name},
+            "form": form,
+            "back": person.village,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -199,13 +242,20 @@ def post_end(request, pk):
     if post is None or not has_perm(request.user, "org.manage", post.village):
         raise Http404
     form = PostEndForm(request.POST or None)
-    done = _service_form(request, form, lambda d: services.post_end(
-        actor=request.user, post=post, end=d["end"]))
+    done = _service_form(
+        request, form, lambda d: services.post_end(actor=request.user, post=post, end=d["end"])
+    )
     if done:
         messages.success(request, _("The post is ended."))
         return redirect("organisation:person", pk=post.person_id)
-    return render(request, "organisation/form.html", {
-        "title": _("End the post %(post)s of %(name)s")
-        % {"post": post.get_kind_display(), "name": post.person.name},
-        "form": form, "back": post.village,
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "organisation/form.html",
+        {
+            "title": _("End the post %(post)s of %(name)s")
+            % {"post": post.get_kind_display(), "name": post.person.name},
+            "form": form,
+            "back": post.village,
+        },
+        status=400 if form.errors else 200,
+    )

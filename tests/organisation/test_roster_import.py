@@ -11,6 +11,15 @@ from jiannuo.organisation.models import Person, Post
 from tests.helpers import roster_file, row
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are checked in their English source text."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def _snapshot():
     return (Person.objects.count(), Post.objects.count(), AuditEntry.objects.count())
 
