@@ -42,15 +42,32 @@ def system(db):
 def tree(system):
     """青山区 → 石桥镇 (a) {柳树村 a1, 河口村 a2}, 东湖街道 (b) {东湖村 b1}; a term 2021–2026."""
     d = org.unit_create(actor=system, kind=Unit.DISTRICT, name="青山区", code="QS")
-    a = org.unit_create(actor=system, kind=Unit.TOWNSHIP, name="石桥镇", code="SQ", parent=d,
-                        township_type=Unit.TOWN)
-    b = org.unit_create(actor=system, kind=Unit.TOWNSHIP, name="东湖街道", code="DH", parent=d,
-                        township_type=Unit.SUBDISTRICT)
+    a = org.unit_create(
+        actor=system,
+        kind=Unit.TOWNSHIP,
+        name="石桥镇",
+        code="SQ",
+        parent=d,
+        township_type=Unit.TOWN,
+    )
+    b = org.unit_create(
+        actor=system,
+        kind=Unit.TOWNSHIP,
+        name="东湖街道",
+        code="DH",
+        parent=d,
+        township_type=Unit.SUBDISTRICT,
+    )
     a1 = org.unit_create(actor=system, kind=Unit.VILLAGE, name="柳树村", code="SQ01", parent=a)
     a2 = org.unit_create(actor=system, kind=Unit.VILLAGE, name="河口村", code="SQ02", parent=a)
     b1 = org.unit_create(actor=system, kind=Unit.VILLAGE, name="东湖村", code="DH01", parent=b)
-    term = org.term_create(actor=system, district=d, name="2021—2026年届", start=date(2021, 1, 1),
-                           end=date(2026, 12, 31))
+    term = org.term_create(
+        actor=system,
+        district=d,
+        name="2021—2026年届",
+        start=date(2021, 1, 1),
+        end=date(2026, 12, 31),
+    )
     return SimpleNamespace(district=d, a=a, b=b, a1=a1, a2=a2, b1=b1, term=term)
 
 

@@ -14,6 +14,15 @@ def roster_file(rows, name="roster.xlsx") -> io.BytesIO:
     return buf
 
 
-def row(village="柳树村", name="孙立新", phone="13800000001", post="村民代表",
-        start="2021-01-01", end="", gender="男", birth="1975-03-02", township="石桥镇"):
+def row(
+    village="柳树村",
+    name="孙立新",
+    phone="13800000001",
+    post="村民代表",
+    start="2021-01-01",
+    end="",
+    gender="男",
+    birth="1975-03-02",
+    township="石桥镇",
+):
     return [township, village, name, gender, birth, phone, post, start, end]

@@ -56,6 +56,7 @@ class UserCreateForm(forms.Form):
         from jiannuo.core.roles import ROLE_CHOICES, ROLE_LEVEL
 
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(r, label) for r, label in ROLE_CHOICES
-                                       if ROLE_LEVEL[r] != "village"]
+        self.fields["role"].choices = [
+            (r, label) for r, label in ROLE_CHOICES if ROLE_LEVEL[r] != "village"
+        ]
         self.fields["unit"].choices = [(u.pk, u.name) for u in units if u.kind != "village"]

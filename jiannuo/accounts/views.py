@@ -149,20 +149,30 @@ def users(request):
         try:
             with transaction.atomic():
                 user = services.user_create(
-                    actor=request.user, username=form.cleaned_data["username"],
+                    actor=request.user,
+                    username=form.cleaned_data["username"],
                     password=form.cleaned_data["password"],
-                    full_name=form.cleaned_data["full_name"], unit=unit)
-                services.role_assign(actor=request.user, user=user,
-                                     role=form.cleaned_data["role"], unit=unit)
+                    full_name=form.cleaned_data["full_name"],
+                    unit=unit,
+                )
+                services.role_assign(
+                    actor=request.user, user=user, role=form.cleaned_data["role"], unit=unit
+                )
         except ServiceError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, _("The account %(name)s is created.")
-                             % {"name": user.username})
+            messages.success(
+                request, _("The account %(name)s is created.") % {"name": user.username}
+            )
             return redirect("accounts:users")
     assignments = (
-        RoleAssignment.objects.filter(unit__in=units).select_related("user", "unit")
+        RoleAssignment.objects.filter(unit__in=units)
+        .select_related("user", "unit")
         .order_by("unit__path", "role", "user__username")
     )
-    return render(request, "accounts/users.html", {"form": form, "assignments": assignments},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "accounts/users.html",
+        {"form": form, "assignments": assignments},
+        status=400 if form.errors else 200,
+    )

@@ -10,8 +10,9 @@ from jiannuo.core.errors import ServiceError
 
 
 def _login(client, username, password, otp=""):
-    return client.post("/accounts/login/", {"username": username, "password": password,
-                                            "otp_token": otp})
+    return client.post(
+        "/accounts/login/", {"username": username, "password": password, "otp_token": otp}
+    )
 
 
 def test_login_lands_on_the_to_do_list(cast):
@@ -63,16 +64,21 @@ def test_totp_set_up_confirms_with_a_valid_code(cast):
 @pytest.mark.parametrize("password", ["short1", "onlyletterslong", "1234567890123", "password123"])
 def test_password_rules(cast, password):
     with pytest.raises(ServiceError) as exc:
-        services.user_create(actor=cast.district, username="new", password=password,
-                             unit=cast.district.roles.first().unit)
+        services.user_create(
+            actor=cast.district,
+            username="new",
+            password=password,
+            unit=cast.district.roles.first().unit,
+        )
     assert exc.value.code == "password"
 
 
 def test_a_good_password_is_accepted_and_audited(cast, tree):
     from jiannuo.core.models import AuditEntry
 
-    user = services.user_create(actor=cast.district, username="newcomer",
-                                password="Qingshan2026x", unit=tree.district)
+    user = services.user_create(
+        actor=cast.district, username="newcomer", password="Qingshan2026x", unit=tree.district
+    )
     assert user.check_password("Qingshan2026x")
     assert AuditEntry.objects.filter(action="user.create", object_id=str(user.pk)).exists()
 
@@ -81,8 +87,9 @@ def test_township_cannot_create_accounts_in_another_township(cast, tree):
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        services.user_create(actor=cast.secretary_b, username="x", password="Qingshan2026x",
-                             unit=tree.a1)
+        services.user_create(
+            actor=cast.secretary_b, username="x", password="Qingshan2026x", unit=tree.a1
+        )
 
 
 def test_session_cookie_is_http_only(cast):

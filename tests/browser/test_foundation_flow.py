@@ -25,10 +25,12 @@ def test_branch_secretary_logs_in_sees_todo_and_bad_roster_is_refused(
     expect(page.locator("h1")).to_contain_text("柳树村")
     page.get_by_role("link", name="导入花名册").click()
 
-    bad = roster_file([
-        row(name="孙立新", phone="13800000001"),
-        row(name="周桂兰", phone="not-a-phone"),  # row 3: bad phone
-    ])
+    bad = roster_file(
+        [
+            row(name="孙立新", phone="13800000001"),
+            row(name="周桂兰", phone="not-a-phone"),  # row 3: bad phone
+        ]
+    )
     path = tmp_path / "roster.xlsx"
     path.write_bytes(bad.getvalue())
     page.set_input_files("input[type=file]", str(path))

@@ -1,5 +1,7 @@
 """The audit log: every write leaves an entry; the hash chain exposes tampering."""
 
+import itertools
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -13,7 +15,7 @@ def test_service_writes_leave_a_chained_audit_trail(tree):
     entries = list(AuditEntry.objects.order_by("id"))
     assert [e.action for e in entries][:3] == ["unit.create", "unit.create", "unit.create"]
     assert entries[0].prev_hash == audit.GENESIS
-    for before, after in zip(entries, entries[1:], strict=False):
+    for before, after in itertools.pairwise(entries):
         assert after.prev_hash == before.hash
     assert audit.verify().ok
     assert audit.verify().checked == len(entries)
@@ -31,7 +33,9 @@ def test_entries_cannot_be_changed_through_the_application(tree):
 def test_verify_names_the_entry_edited_in_the_database(tree, capsys):
     target = AuditEntry.objects.order_by("id")[2]
     with connection.cursor() as cur:
-        cur.execute("UPDATE core_auditentry SET changes = %s WHERE id = %s", ['{"x": 1}', target.pk])
+        cur.execute(
+            "UPDATE core_auditentry SET changes = %s WHERE id = %s", ['{"x": 1}', target.pk]
+        )
     result = audit.verify()
     assert (result.ok, result.broken_id, result.reason) == (False, target.pk, "content")
     with pytest.raises(CommandError, match=f"#{target.pk}"):

@@ -9,14 +9,15 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
-
 JIANNUO = [sys.executable, "-m", "jiannuo.cli"]
 
 
 def _env(**extra):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "JIANNUO_ENV",
-                                                            "DJANGO_SETTINGS_MODULE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "JIANNUO_ENV", "DJANGO_SETTINGS_MODULE")
+    }
     env.update(extra)
     return env
 
@@ -30,9 +31,13 @@ def _free_port():
 def test_demo_serves_a_chinese_home_page_and_the_openapi_document(tmp_path):
     port = _free_port()
     data = tmp_path / "some" / "new" / "dir"
-    proc = subprocess.Popen([*JIANNUO, "demo", "--port", str(port), "--data-dir", str(data)],
-                            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    proc = subprocess.Popen(
+        [*JIANNUO, "demo", "--port", str(port), "--data-dir", str(data)],
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(120):
@@ -58,8 +63,11 @@ def test_audit_verify_passes_then_names_an_edited_entry(tmp_path):
     env = _env(JIANNUO_DATA_DIR=str(tmp_path))
     subprocess.run([*JIANNUO, "migrate", "-v0"], env=env, check=True)
     load = "import django;django.setup();from jiannuo.demo import load;load()"
-    subprocess.run([sys.executable, "-c", load], check=True,
-                   env={**env, "DJANGO_SETTINGS_MODULE": "jiannuo.settings"})
+    subprocess.run(
+        [sys.executable, "-c", load],
+        check=True,
+        env={**env, "DJANGO_SETTINGS_MODULE": "jiannuo.settings"},
+    )
     ok = subprocess.run([*JIANNUO, "audit", "verify"], env=env, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     assert "OK" in ok.stdout
@@ -86,10 +94,18 @@ def test_doctor_says_what_to_fix(tmp_path):
 
 
 def test_production_settings_pass_check_deploy_without_warnings(tmp_path):
-    env = _env(JIANNUO_DATA_DIR=str(tmp_path), JIANNUO_ENV="production",
-               SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="jiannuo.example.gov.cn")
-    out = subprocess.run([*JIANNUO, "check", "--deploy", "--fail-level", "WARNING"], env=env,
-                         capture_output=True, text=True)
+    env = _env(
+        JIANNUO_DATA_DIR=str(tmp_path),
+        JIANNUO_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(60),
+        ALLOWED_HOSTS="jiannuo.example.gov.cn",
+    )
+    out = subprocess.run(
+        [*JIANNUO, "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "no issues" in out.stdout
 

@@ -8,10 +8,33 @@ from django.test import Client
 
 from tests.helpers import roster_file, row
 
-EVERYONE = ["district", "secretary_a", "deputy_a", "staff_a", "assessor_a", "secretary_b",
-            "branch", "director", "member", "supervisor", "voter", "branch_a2", "outsider"]
-SEE_VILLAGE = {"district", "secretary_a", "deputy_a", "staff_a", "assessor_a", "branch",
-               "director", "member", "supervisor", "voter"}
+EVERYONE = [
+    "district",
+    "secretary_a",
+    "deputy_a",
+    "staff_a",
+    "assessor_a",
+    "secretary_b",
+    "branch",
+    "director",
+    "member",
+    "supervisor",
+    "voter",
+    "branch_a2",
+    "outsider",
+]
+SEE_VILLAGE = {
+    "district",
+    "secretary_a",
+    "deputy_a",
+    "staff_a",
+    "assessor_a",
+    "branch",
+    "director",
+    "member",
+    "supervisor",
+    "voter",
+}
 SEE_PERSONAL = {"district", "secretary_a", "deputy_a", "staff_a", "branch", "director"}
 MANAGE = {"district", "secretary_a", "deputy_a", "staff_a", "branch"}
 
@@ -47,8 +70,10 @@ def test_roster_export(cast, tree, who):
 @pytest.mark.parametrize("who", EVERYONE)
 def test_roster_import_page(cast, tree, who):
     client = _client(cast, who)
-    response = client.post(f"/org/units/{tree.a1.pk}/roster/import/",
-                           {"file": roster_file([row(name="孙立新", phone="13800000001")])})
+    response = client.post(
+        f"/org/units/{tree.a1.pk}/roster/import/",
+        {"file": roster_file([row(name="孙立新", phone="13800000001")])},
+    )
     if who in MANAGE:
         assert response.status_code == 302
     else:
@@ -134,7 +159,9 @@ def test_api_bad_roster_lists_each_row(cast, tree):
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "roster_invalid"
-    assert body["details"] == [{"row": 2, "column": "联系电话", "message": body["details"][0]["message"]}]
+    assert body["details"] == [
+        {"row": 2, "column": "联系电话", "message": body["details"][0]["message"]}
+    ]
 
 
 def test_api_openapi_document(tree):
@@ -145,8 +172,9 @@ def test_api_openapi_document(tree):
     assert "/api/v1/units/{unit_id}/roster" in doc["paths"]
 
 
-def test_village_page_query_count_does_not_grow_with_the_roster(cast, tree, system,
-                                                               django_assert_max_num_queries):
+def test_village_page_query_count_does_not_grow_with_the_roster(
+    cast, tree, system, django_assert_max_num_queries
+):
     from tests.conftest import make_person
 
     client = _client(cast, "branch")

@@ -25,16 +25,34 @@ def _snapshot():
 
 
 def test_a_valid_roster_is_imported_with_an_audit_trail(tree, cast):
-    counts = services.roster_import(actor=cast.staff_a, unit=tree.a, upload=roster_file([
-        row(name="孙立新", phone="13800000001", post="村民代表"),
-        row(name="孙立新", phone="13800000001", post="党员", start="1999-07-01"),
-        row(village="河口村", name="周桂兰", phone="13800000002", post="村委会委员", gender="女"),
-    ]))
-    assert counts == {"people_created": 2, "people_updated": 0, "posts_created": 3,
-                      "posts_updated": 0}
+    counts = services.roster_import(
+        actor=cast.staff_a,
+        unit=tree.a,
+        upload=roster_file(
+            [
+                row(name="孙立新", phone="13800000001", post="村民代表"),
+                row(name="孙立新", phone="13800000001", post="党员", start="1999-07-01"),
+                row(
+                    village="河口村",
+                    name="周桂兰",
+                    phone="13800000002",
+                    post="村委会委员",
+                    gender="女",
+                ),
+            ]
+        ),
+    )
+    assert counts == {
+        "people_created": 2,
+        "people_updated": 0,
+        "posts_created": 3,
+        "posts_updated": 0,
+    }
     sun = Person.objects.get(name="孙立新")
-    assert sorted(sun.posts.values_list("kind", flat=True)) == ["party_member",
-                                                               "villager_representative"]
+    assert sorted(sun.posts.values_list("kind", flat=True)) == [
+        "party_member",
+        "villager_representative",
+    ]
     assert Person.objects.get(name="周桂兰").village == tree.a2
     assert AuditEntry.objects.filter(action="roster.import").count() == 1
     assert AuditEntry.objects.filter(action="post.assign", actor_label="staff_a").count() == 3
@@ -43,11 +61,22 @@ def test_a_valid_roster_is_imported_with_an_audit_trail(tree, cast):
 def test_importing_again_updates_instead_of_duplicating(tree, cast):
     rows = [row(name="孙立新", phone="13800000001", post="村委会委员")]
     services.roster_import(actor=cast.staff_a, unit=tree.a, upload=roster_file(rows))
-    rows = [row(name="孙立新", phone="13800000001", post="村委会委员", end="2023-06-30",
-                birth="1975-04-01")]
+    rows = [
+        row(
+            name="孙立新",
+            phone="13800000001",
+            post="村委会委员",
+            end="2023-06-30",
+            birth="1975-04-01",
+        )
+    ]
     counts = services.roster_import(actor=cast.staff_a, unit=tree.a, upload=roster_file(rows))
-    assert counts == {"people_created": 0, "people_updated": 1, "posts_created": 0,
-                      "posts_updated": 1}
+    assert counts == {
+        "people_created": 0,
+        "people_updated": 1,
+        "posts_created": 0,
+        "posts_updated": 1,
+    }
     assert Person.objects.filter(name="孙立新").count() == 1
     post = Post.objects.get(person__name="孙立新")
     assert str(post.end) == "2023-06-30"
@@ -67,8 +96,9 @@ def test_importing_again_updates_instead_of_duplicating(tree, cast):
         (row(name="名" * 41), "姓名", "longer than 40"),
     ],
 )
-def test_one_bad_row_refuses_the_whole_file_naming_row_and_column(tree, cast, bad_row, column,
-                                                                   fragment):
+def test_one_bad_row_refuses_the_whole_file_naming_row_and_column(
+    tree, cast, bad_row, column, fragment
+):
     before = _snapshot()
     upload = roster_file([row(name="好人", phone="13800000009"), bad_row])
     with pytest.raises(ServiceError) as exc:
@@ -90,8 +120,9 @@ def test_duplicate_people_rows_are_refused(tree, cast):
 def test_a_post_held_twice_at_once_is_refused(tree, cast):
     """Only one branch secretary at a time: 李建国 already holds it in 柳树村 (cast)."""
     before = _snapshot()
-    upload = roster_file([row(name="钱一", phone="13800000011", post="党支部书记",
-                              start="2024-01-01")])
+    upload = roster_file(
+        [row(name="钱一", phone="13800000011", post="党支部书记", start="2024-01-01")]
+    )
     with pytest.raises(ServiceError) as exc:
         services.roster_import(actor=cast.staff_a, unit=tree.a, upload=upload)
     assert "李建国" in exc.value.details[0]["message"]
@@ -99,10 +130,12 @@ def test_a_post_held_twice_at_once_is_refused(tree, cast):
 
 
 def test_two_rows_claiming_the_same_single_post_are_refused(tree, cast):
-    upload = roster_file([
-        row(village="河口村", name="钱一", phone="13800000011", post="村委会主任"),
-        row(village="河口村", name="钱二", phone="13800000012", post="村委会主任"),
-    ])
+    upload = roster_file(
+        [
+            row(village="河口村", name="钱一", phone="13800000011", post="村委会主任"),
+            row(village="河口村", name="钱二", phone="13800000012", post="村委会主任"),
+        ]
+    )
     with pytest.raises(ServiceError) as exc:
         services.roster_import(actor=cast.staff_a, unit=tree.a, upload=upload)
     assert exc.value.details[0]["row"] == 3
@@ -110,11 +143,18 @@ def test_two_rows_claiming_the_same_single_post_are_refused(tree, cast):
 
 def test_a_replacement_is_accepted_when_the_old_post_ends_first(tree, cast):
     """Mid-term replacement: the file ends 李建国's post and starts the successor's."""
-    upload = roster_file([
-        row(name="李建国", phone=cast.branch_person.phone, post="党支部书记", start="2021-01-01",
-            end="2024-03-31"),
-        row(name="钱一", phone="13800000011", post="党支部书记", start="2024-04-01"),
-    ])
+    upload = roster_file(
+        [
+            row(
+                name="李建国",
+                phone=cast.branch_person.phone,
+                post="党支部书记",
+                start="2021-01-01",
+                end="2024-03-31",
+            ),
+            row(name="钱一", phone="13800000011", post="党支部书记", start="2024-04-01"),
+        ]
+    )
     counts = services.roster_import(actor=cast.staff_a, unit=tree.a, upload=upload)
     assert counts["posts_created"] == 1 and counts["posts_updated"] == 1
 
@@ -167,8 +207,7 @@ def test_people_without_the_right_cannot_import(tree, cast, who):
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        services.roster_import(actor=getattr(cast, who), unit=tree.a1,
-                               upload=roster_file([row()]))
+        services.roster_import(actor=getattr(cast, who), unit=tree.a1, upload=roster_file([row()]))
 
 
 def test_exported_roster_neutralises_formulas_and_reimports_cleanly(tree, cast, system):
