@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 DATA_DIR ?= var
 
-.PHONY: demo test venv venv-test lint check pytest browser messages bench doctor
+.PHONY: demo test venv venv-test check pytest browser messages doctor
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -47,5 +47,3 @@ messages:
 doctor:
 	$(BIN)/jiannuo doctor --data-dir $(DATA_DIR)
 
-bench:
-	for f in bench/*.py; do $(BIN)/python $$f; done

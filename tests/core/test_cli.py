@@ -16,7 +16,15 @@ def _env(**extra):
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "JIANNUO_ENV", "DJANGO_SETTINGS_MODULE")
+        # An operator's shell: none of the test run's own settings leak into the command.
+        if k
+        not in (
+            "DATABASE_URL",
+            "JIANNUO_ENV",
+            "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "JIANNUO_DATA_DIR",
+        )
     }
     env.update(extra)
     return env
