@@ -631,9 +631,11 @@ ACTIONS = (
 #: - ``submitted`` — the township ``approve``s (``approved``, ready for signing), ``return``s it
 #:   for adjustment (``returned``) or orders it redone (``redo``, §五.2 推倒重来).
 #: - ``returned`` — editable like ``draft``, content kept; it goes back through the joint
-#:   meeting, since the joint meeting agreed the content (§三.2).
+#:   meeting, since the joint meeting agreed the content (§三.2). (The pledges services keep
+#:   every round: the returned version is frozen and a new ``returned`` version carries the
+#:   content on.)
 #: - ``redo`` — final for this version; drafting starts again on a new version in
-#:   ``NEW_VERSION_STATE`` (``draft``) with nothing carried over.
+#:   ``NEW_VERSION_STATE`` (``draft``), empty or with the old content as the township decides.
 #: - ``approved`` — final for drafting; signing is the signing app's workflow.
 TRANSITIONS: Mapping[tuple[str, str], str] = {
     (DRAFT, "submit_to_joint_meeting"): TABLED,
@@ -673,7 +675,7 @@ def next_state(state: str, action: str) -> str:
     """The state of the same letter version after ``action``; raises ``TransitionError``.
 
     After ``redo`` this version stays in ``redo`` and the caller opens a new version in
-    ``NEW_VERSION_STATE``; after ``return`` the same version is editable again.
+    ``NEW_VERSION_STATE``; after ``return`` the letter is editable again (``returned``).
     """
     if state not in STATES:
         raise TransitionError(state, action, f"Cannot {action}: unknown letter state {state!r}.")
