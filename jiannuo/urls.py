@@ -8,6 +8,8 @@ urlpatterns = [
     path("org/", include("jiannuo.organisation.urls")),
     path("opinions/", include("jiannuo.opinions.urls")),
     path("pledges/", include("jiannuo.pledges.urls")),
+    path("signing/", include("jiannuo.signing.urls")),
+    path("bulletin/", include("jiannuo.bulletin.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
 ]

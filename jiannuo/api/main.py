@@ -40,10 +40,12 @@ def _register():
     from jiannuo.opinions.api import router as opinions
     from jiannuo.organisation.api import router as organisation
     from jiannuo.pledges.api import router as pledges
+    from jiannuo.signing.api import router as signing
 
     api.add_router("/", organisation)
     api.add_router("/", opinions)
     api.add_router("/", pledges)
+    api.add_router("/", signing)
 
 
 _register()

@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 STEPS = [
     ("opinions", _("Opinions"), "opinions:index"),
     ("pledges", _("Pledges"), "pledges:index"),
-    ("signing", _("Signing"), "core:step"),
-    ("bulletin", _("Bulletin"), "core:step"),
+    ("signing", _("Signing"), "signing:index"),
+    ("bulletin", _("Bulletin"), "bulletin:index"),
     ("supervision", _("Supervision"), "core:step"),
     ("evaluation", _("Evaluation"), "core:step"),
     ("accountability", _("Accountability"), "core:step"),
