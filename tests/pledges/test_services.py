@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import translation
 
 from jiannuo.core.errors import ConflictError, ServiceError
 from jiannuo.core.models import AuditEntry, Transition
@@ -35,6 +36,13 @@ from .conftest import (
 )
 
 # --- Preparing letters (§三.3) ---------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are checked in their English source text."""
+    with translation.override("en"):
+        yield
 
 
 def test_prepare_creates_team_secretary_and_one_member_letter_per_post(letters, tree):
