@@ -16,6 +16,7 @@ from jiannuo.core import audit
 from jiannuo.core.errors import ServiceError
 from jiannuo.core.permissions import require
 from jiannuo.core.roles import ROLE_LABELS, ROLE_LEVEL
+from jiannuo.organisation.models import Unit
 
 from .models import ApiToken, RoleAssignment
 
@@ -77,7 +78,8 @@ def role_assign(*, actor, user: User, role: str, unit) -> RoleAssignment:
         raise ServiceError(_("Unknown role."), code="role")
     if ROLE_LEVEL[role] != unit.kind:
         raise ServiceError(
-            _("This role is held at the level of a %(level)s.") % {"level": ROLE_LEVEL[role]},
+            _("This role is held at the level of a %(level)s.")
+            % {"level": dict(Unit.KINDS)[ROLE_LEVEL[role]]},
             code="role_level",
         )
     with transaction.atomic():

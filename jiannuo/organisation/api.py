@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 
@@ -132,8 +132,6 @@ def person_create(request, data: PersonIn):
 def post_assign(request, data: PostIn):
     person = Person.objects.select_related("village").filter(pk=data.person_id).first()
     if person is None or not has_perm(request.user, "org.view", person.village):
-        from django.http import Http404
-
         raise Http404
     post = services.post_assign(
         actor=request.user, person=person, kind=data.kind, start=data.start, end=data.end
@@ -145,8 +143,6 @@ def post_assign(request, data: PostIn):
 def post_end(request, post_id: int, data: PostEndIn):
     post = Post.objects.select_related("village").filter(pk=post_id).first()
     if post is None or not has_perm(request.user, "org.view", post.village):
-        from django.http import Http404
-
         raise Http404
     return services.post_end(actor=request.user, post=post, end=data.end)
 

@@ -20,6 +20,8 @@ from jiannuo.core.permissions import require
 from . import roster
 from .models import Person, Post, Term, Unit
 
+KIND_LABELS = dict(Unit.KINDS)
+
 
 def unit_create(
     *, actor, kind: str, name: str, code: str, parent: Unit | None = None, township_type: str = ""
@@ -32,7 +34,8 @@ def unit_create(
         expected = Unit.DISTRICT if kind == Unit.TOWNSHIP else Unit.TOWNSHIP
         if parent is None or parent.kind != expected:
             raise ServiceError(
-                _("A %(kind)s must belong to a %(parent)s.") % {"kind": kind, "parent": expected},
+                _("A %(kind)s must belong to a %(parent)s.")
+                % {"kind": KIND_LABELS[kind], "parent": KIND_LABELS[expected]},
                 code="parent",
             )
     name = (name or "").strip()
