@@ -192,6 +192,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ROSTER_MAX_BYTES = envint("ROSTER_MAX_BYTES", str(2 * 1024 * 1024))
 ROSTER_MAX_ROWS = envint("ROSTER_MAX_ROWS", "5000")
 
+# The site's public address, printed in the QR code of paper letters (verification page).
+PUBLIC_BASE_URL = os.getenv("PUBLIC_BASE_URL", "").rstrip("/")
+
 OTP_TOTP_ISSUER = "践诺 Jiannuo"
 
 JIANNUO_SITE_NAME = _("Jiannuo")

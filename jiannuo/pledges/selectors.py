@@ -7,6 +7,8 @@ words with the facts made readable.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -559,3 +561,9 @@ def items_template() -> bytes:
         choices={importing.COL_CATEGORY: list(importing.CATEGORY_NAMES)},
         notes=importing.NOTES,
     )
+
+
+def content_hash(snapshot) -> str:
+    """SHA-256 of a frozen version snapshot: the fingerprint a signature is bound to."""
+    blob = json.dumps(snapshot, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()

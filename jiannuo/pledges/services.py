@@ -8,7 +8,6 @@ and nothing is overwritten. Workflow steps go through ``rules.next_state`` and w
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -773,9 +772,8 @@ def _target(current: LetterVersion, action: str) -> str:
 
 def _snapshot(current: LetterVersion) -> None:
     snap = selectors.snapshot(current)
-    blob = json.dumps(snap, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     current.snapshot = snap
-    current.content_hash = hashlib.sha256(blob.encode()).hexdigest()
+    current.content_hash = selectors.content_hash(snap)
 
 
 def _apply(actor, letter: Letter, current: LetterVersion, action: str, to_state: str, note=""):

@@ -1,5 +1,239 @@
-"""API endpoints for the signing step."""
+"""API endpoints for the signing step (§三.4–5): the same services and scopes as the pages."""
 
-from ninja import Router
+from datetime import datetime
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+from ninja.responses import Status
+
+from jiannuo.core.permissions import scope_q
+from jiannuo.organisation.models import Person, Term
+from jiannuo.pledges.models import Letter, LetterVersion
+
+from . import selectors, services
 
 router = Router(tags=["signing"])
+
+
+class CeremonyIn(Schema):
+    village_id: int
+    term_id: int
+    year: int | None = None
+    scheduled_at: datetime
+    place: str
+
+
+class CeremonyOut(Schema):
+    id: int
+    village_id: int
+    term_id: int
+    year: int | None
+    scheduled_at: datetime
+    place: str
+    state: str
+    notes: str
+    version: int
+
+
+class CheckinIn(Schema):
+    person_id: int
+
+
+class QrCheckinIn(Schema):
+    name: str
+    phone_last4: str
+
+
+class AttendanceOut(Schema):
+    id: int
+    person_id: int
+    via: str
+
+
+class VoteIn(Schema):
+    letter_id: int
+    for_: int
+    against: int = 0
+    abstain: int = 0
+
+
+class VoteOut(Schema):
+    id: int
+    letter_version_id: int
+    for_: int
+    against: int
+    abstain: int
+    present: int
+    passed: bool
+
+
+class SignIn(Schema):
+    role: str
+    content_hash: str
+    person_id: int | None = None
+    consent_publication: bool = False
+
+
+class SignatureOut(Schema):
+    id: int
+    party: str
+    role: str
+    signer_name: str
+    at: datetime
+    consent_publication: bool
+
+
+class CopyOut(Schema):
+    id: int
+    number: int
+    total: int
+    custodian: str
+    receipt_at: datetime | None
+
+
+class SignedOut(Schema):
+    id: int
+    letter_id: int
+    version_id: int
+    verify_code: str
+    content_hash: str
+    signed_at: datetime | None
+    published_at: datetime | None
+    archived_at: datetime | None
+    signatures: list[SignatureOut]
+    copies: list[CopyOut]
+
+
+class VerifyOut(Schema):
+    village: str
+    letter: str
+    post: str
+    version: int
+    signed_at: datetime | None
+    matches: bool
+    signatures: list[SignatureOut]
+
+
+def _ceremony(request, pk, perm="signing.view"):
+    return selectors.get_ceremony(request.user, pk, perm)
+
+
+@router.get("/signing/ceremonies", response=list[CeremonyOut])
+def ceremonies(request, year: int | None = None):
+    return list(selectors.ceremonies(request.user, year))
+
+
+@router.post("/signing/ceremonies", response={201: CeremonyOut})
+def ceremony_create(request, payload: CeremonyIn):
+    village = selectors.get_village(request.user, payload.village_id)
+    term = get_object_or_404(Term, pk=payload.term_id)
+    c = services.ceremony_schedule(
+        actor=request.user,
+        village=village,
+        term=term,
+        year=payload.year,
+        scheduled_at=payload.scheduled_at,
+        place=payload.place,
+    )
+    return Status(201, c)
+
+
+@router.get("/signing/ceremonies/{pk}", response=CeremonyOut)
+def ceremony_get(request, pk: int):
+    return _ceremony(request, pk)
+
+
+@router.post("/signing/ceremonies/{pk}/steps/{action}", response=CeremonyOut)
+def ceremony_step(request, pk: int, action: str):
+    c = _ceremony(request, pk)
+    if action == "hold":
+        return services.ceremony_hold(actor=request.user, ceremony=c)
+    if action == "close":
+        return services.ceremony_close(actor=request.user, ceremony=c)
+    raise Http404
+
+
+@router.post("/signing/ceremonies/{pk}/attendances", response={201: AttendanceOut})
+def checkin(request, pk: int, payload: CheckinIn):
+    c = _ceremony(request, pk)
+    person = get_object_or_404(Person, pk=payload.person_id, village=c.village)
+    return Status(201, services.attendance_checkin(actor=request.user, ceremony=c, person=person))
+
+
+@router.post("/signing/checkin/{code}", auth=None, response={201: AttendanceOut})
+def checkin_qr(request, code: str, payload: QrCheckinIn):
+    att = services.attendance_checkin_qr(
+        checkin_code=code, name=payload.name, phone_last4=payload.phone_last4
+    )
+    return Status(201, att)
+
+
+@router.post("/signing/ceremonies/{pk}/votes", response={201: VoteOut})
+def vote(request, pk: int, payload: VoteIn):
+    c = _ceremony(request, pk)
+    letter = get_object_or_404(Letter, pk=payload.letter_id, village=c.village)
+    v = services.vote_record(
+        actor=request.user,
+        ceremony=c,
+        letter=letter,
+        for_=payload.for_,
+        against=payload.against,
+        abstain=payload.abstain,
+    )
+    return Status(201, v)
+
+
+@router.post("/signing/versions/{version_id}/signatures", response={201: SignatureOut})
+def sign(request, version_id: int, payload: SignIn):
+    version = (
+        LetterVersion.objects.filter(scope_q(request.user, "signing.view", "letter__village"))
+        .select_related("letter__village")
+        .filter(pk=version_id)
+        .first()
+    )
+    if version is None:
+        raise Http404
+    person = None
+    if payload.person_id:
+        person = get_object_or_404(Person, pk=payload.person_id, village=version.letter.village)
+    sig = services.sign(
+        actor=request.user,
+        version=version,
+        role=payload.role,
+        content_hash=payload.content_hash,
+        person=person,
+        consent_publication=payload.consent_publication,
+    )
+    return Status(201, sig)
+
+
+@router.get("/signing/signed", response=list[SignedOut])
+def signed_list(request):
+    return list(selectors.signed_letters(request.user))
+
+
+@router.get("/signing/signed/{pk}", response=SignedOut)
+def signed_get(request, pk: int):
+    return selectors.get_signed(request.user, pk)
+
+
+@router.post("/signing/copies/{pk}/receipt", response=CopyOut)
+def receipt(request, pk: int):
+    copy = selectors.get_copy(request.user, pk)
+    return services.custody_receipt(actor=request.user, copy=copy)
+
+
+@router.get("/signing/verify/{code}", auth=None, response=VerifyOut)
+def verify(request, code: str):
+    data = selectors.verification(code)
+    letter = data["letter"]
+    return {
+        "village": letter.village.name,
+        "letter": letter.title,
+        "post": letter.holder,
+        "version": data["version"].number,
+        "signed_at": data["signed"].signed_at,
+        "matches": data["matches"],
+        "signatures": data["signatures"],
+    }

@@ -1,6 +1,34 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SigningConfig(AppConfig):
     name = "jiannuo.signing"
     label = "signing"
+    verbose_name = _("Signing")
+
+    def ready(self):
+        from jiannuo.core import roles
+        from jiannuo.core.roles import grant
+
+        from . import todo  # noqa: F401  (registers the to-do provider)
+
+        # See ceremonies, signed letters and the custody register (§三.4–5).
+        for role in (
+            roles.DISTRICT_ADMIN,
+            roles.TOWNSHIP_SECRETARY,
+            roles.TOWNSHIP_DEPUTY,
+            roles.TOWNSHIP_STAFF,
+            roles.BRANCH_SECRETARY,
+            roles.COMMITTEE_DIRECTOR,
+            roles.TEAM_MEMBER,
+            roles.SUPERVISOR,
+            roles.VOTER,
+        ):
+            grant(role, "signing.view")
+        # The branch secretary runs the ceremony: schedule, check-in, notes, votes, paper
+        # signatures of representatives, the scan, and the branch's copy receipt (§三.4–5).
+        grant(roles.BRANCH_SECRETARY, "signing.run")
+        # The township party committee keeps one original of every letter (§三.5).
+        for role in (roles.TOWNSHIP_SECRETARY, roles.TOWNSHIP_DEPUTY, roles.TOWNSHIP_STAFF):
+            grant(role, "signing.receipt_township")

@@ -1,0 +1,109 @@
+"""Reads of the signing step (§三.4–5), scoped to the user's units."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from django.http import Http404
+from django.urls import reverse
+
+from jiannuo.core.permissions import scope_q
+from jiannuo.organisation.models import Unit
+from jiannuo.pledges.selectors import content_hash
+
+from .models import Ceremony, Custody, SignedLetter
+
+#: How long the originals are kept (DOMAIN.md "Documents"), in years.
+RETENTION_YEARS = 30
+
+
+def verification_url(signed_letter: SignedLetter) -> str:
+    """The public verification page of a signed letter (absolute path, for the QR on paper)."""
+    return reverse("signing:verify", kwargs={"code": signed_letter.verify_code})
+
+
+def verification(code: str) -> dict:
+    """What the public verification page shows; Http404 for an unknown code."""
+    signed = (
+        SignedLetter.objects.select_related(
+            "letter__village__parent", "letter__post__person", "letter__term", "version"
+        )
+        .prefetch_related("signatures")
+        .filter(verify_code=code)
+        .first()
+    )
+    if signed is None:
+        raise Http404(code)
+    version = signed.version
+    matches = version.snapshot is not None and content_hash(version.snapshot) == (
+        signed.content_hash
+    )
+    return {
+        "signed": signed,
+        "letter": signed.letter,
+        "version": version,
+        "signatures": list(signed.signatures.all()),
+        "matches": matches,
+    }
+
+
+def get_village(user, village_id: int, perm="signing.view") -> Unit:
+    village = (
+        Unit.objects.filter(scope_q(user, perm, field=""), pk=village_id, kind=Unit.VILLAGE)
+        .select_related("parent")
+        .first()
+    )
+    if village is None:
+        raise Http404
+    return village
+
+
+def ceremonies(user, year: int | None = None):
+    qs = (
+        Ceremony.objects.filter(scope_q(user, "signing.view"))
+        .select_related("village", "term")
+        .annotate(n_attend=Count("attendances", distinct=True))
+        .order_by("village__path", "-scheduled_at")
+    )
+    if year:
+        qs = qs.filter(Q(year=year) | Q(year__isnull=True))
+    return qs
+
+
+def get_ceremony(user, pk: int, perm="signing.view") -> Ceremony:
+    c = (
+        Ceremony.objects.filter(scope_q(user, perm), pk=pk)
+        .select_related("village__parent", "term")
+        .first()
+    )
+    if c is None:
+        raise Http404
+    return c
+
+
+def signed_letters(user, village=None):
+    qs = SignedLetter.objects.filter(scope_q(user, "signing.view", field="letter__village"))
+    if village is not None:
+        qs = qs.filter(letter__village=village)
+    return qs.select_related("letter__village", "letter__post__person", "version").prefetch_related(
+        "copies", "signatures"
+    )
+
+
+def get_signed(user, pk: int) -> SignedLetter:
+    s = signed_letters(user).filter(pk=pk).first()
+    if s is None:
+        raise Http404
+    return s
+
+
+def get_copy(user, pk: int) -> Custody:
+    c = (
+        Custody.objects.filter(
+            scope_q(user, "signing.view", field="signed_letter__letter__village"), pk=pk
+        )
+        .select_related("signed_letter__letter__post__person", "signed_letter__letter__village")
+        .first()
+    )
+    if c is None:
+        raise Http404
+    return c

@@ -1,0 +1,18 @@
+"""The signing demo: 柳树村's 2026 letters signed at the 2026-02-20 ceremony (§三.4–5)."""
+
+import pytest
+
+from jiannuo.demo import load
+from jiannuo.signing import selectors
+from jiannuo.signing.models import Ceremony, SignedLetter
+
+
+@pytest.mark.django_db
+def test_demo_signs_liushu_letters():
+    load()
+    c = Ceremony.objects.get(village__name="柳树村")
+    assert c.state == "closed" and c.scheduled_at.date().isoformat() == "2026-02-20"
+    assert c.attendances.count() >= 3
+    signed = list(SignedLetter.objects.filter(letter__village__name="柳树村"))
+    assert signed and all(s.signed_at and s.published_at and s.archived_at for s in signed)
+    assert all(selectors.verification(s.verify_code)["matches"] for s in signed)
