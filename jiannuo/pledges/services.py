@@ -385,25 +385,33 @@ def item_update(*, actor, item: PledgeItem, version: int, **data) -> PledgeItem:
     return item
 
 
-def item_remove(*, actor, item: PledgeItem, version: int) -> None:
-    letter = item.letter_version.letter
+def _content_remove(*, actor, row, version: int, action: str, state: dict, old_message):
+    """Remove one item or clause of the current version: the shared guard of both."""
+    letter = row.letter_version.letter
     _require_edit(actor, letter)
     with transaction.atomic():
         letter = _lock(letter, version)
         _require_editable(letter)
-        item = PledgeItem.objects.select_for_update().get(pk=item.pk)
-        if item.letter_version.number != letter.current_number:
-            raise ServiceError(_("This item belongs to an older version."), code="old_version")
+        row = type(row).objects.select_for_update().get(pk=row.pk)
+        if row.letter_version.number != letter.current_number:
+            raise ServiceError(old_message, code="old_version")
         audit.record(
-            actor,
-            "pledge_item.remove",
-            item,
-            unit=letter.village,
-            changes={**_item_state(item), "code": item.code},
+            actor, action, row, unit=letter.village, changes={**state(row), "code": row.code}
         )
-        item.delete()
+        row.delete()
         _bump(letter)
         _refresh(letter)
+
+
+def item_remove(*, actor, item: PledgeItem, version: int) -> None:
+    _content_remove(
+        actor=actor,
+        row=item,
+        version=version,
+        action="pledge_item.remove",
+        state=_item_state,
+        old_message=_("This item belongs to an older version."),
+    )
 
 
 def _clause_fields(data: Mapping) -> dict:
@@ -490,24 +498,14 @@ def clause_update(*, actor, clause: BreachClause, version: int, **data) -> Breac
 
 
 def clause_remove(*, actor, clause: BreachClause, version: int) -> None:
-    letter = clause.letter_version.letter
-    _require_edit(actor, letter)
-    with transaction.atomic():
-        letter = _lock(letter, version)
-        _require_editable(letter)
-        clause = BreachClause.objects.select_for_update().get(pk=clause.pk)
-        if clause.letter_version.number != letter.current_number:
-            raise ServiceError(_("This clause belongs to an older version."), code="old_version")
-        audit.record(
-            actor,
-            "breach_clause.remove",
-            clause,
-            unit=letter.village,
-            changes={**_clause_state(clause), "code": clause.code},
-        )
-        clause.delete()
-        _bump(letter)
-        _refresh(letter)
+    _content_remove(
+        actor=actor,
+        row=clause,
+        version=version,
+        action="breach_clause.remove",
+        state=_clause_state,
+        old_message=_("This clause belongs to an older version."),
+    )
 
 
 def letter_content_add(
