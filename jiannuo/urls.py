@@ -10,6 +10,9 @@ urlpatterns = [
     path("pledges/", include("jiannuo.pledges.urls")),
     path("signing/", include("jiannuo.signing.urls")),
     path("bulletin/", include("jiannuo.bulletin.urls")),
+    path("supervision/", include("jiannuo.supervision.urls")),
+    path("evaluation/", include("jiannuo.evaluation.urls")),
+    path("accountability/", include("jiannuo.accountability.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
 ]

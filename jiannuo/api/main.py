@@ -37,15 +37,23 @@ def not_found(request, exc):
 
 
 def _register():
+    from jiannuo.accountability.api import router as accountability
+    from jiannuo.bulletin.api import router as bulletin
+    from jiannuo.evaluation.api import router as evaluation
     from jiannuo.opinions.api import router as opinions
     from jiannuo.organisation.api import router as organisation
     from jiannuo.pledges.api import router as pledges
     from jiannuo.signing.api import router as signing
+    from jiannuo.supervision.api import router as supervision
 
     api.add_router("/", organisation)
     api.add_router("/", opinions)
     api.add_router("/", pledges)
     api.add_router("/", signing)
+    api.add_router("/", bulletin)
+    api.add_router("/", supervision)
+    api.add_router("/", evaluation)
+    api.add_router("/", accountability)
 
 
 _register()

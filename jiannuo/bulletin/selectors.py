@@ -26,6 +26,7 @@ from jiannuo.organisation.models import Unit
 from jiannuo.pledges.models import CATEGORY_LABELS, Letter, PledgeItem
 from jiannuo.signing.models import SignedLetter
 
+from . import sections
 from .models import PdfBatch, PosterPosting
 
 IN_PROGRESS, DEADLINE_PASSED, NO_DEADLINE = "in_progress", "deadline_passed", "no_deadline"
@@ -69,6 +70,7 @@ def _stamp_sql() -> str:
         f"FROM {task} t WHERE t.village_id = u.id)",
         f"(SELECT MAX(p.id) FROM {posting} p WHERE p.village_id = u.id)",  # noqa: S608
     ]
+    parts += [f"({s.stamp_sql()})" for s in sections.registered() if s.stamp_sql]
     # Table names come from the models, quoted; the values are parameters.
     cols = "u.id, u.kind, u.name, u.code, u.parent_id, u.township_type, u.path, p.name"
     sql = f"SELECT {cols}, {', '.join(parts)} FROM {unit} u LEFT JOIN {unit} p"  # noqa: S608
@@ -122,6 +124,7 @@ class Board:
     hot_issues_not_adopted: list
     tasks_not_adopted: list
     posting: PosterPosting | None
+    sections: list = field(default_factory=list)
 
     @property
     def published(self) -> bool:
@@ -207,6 +210,7 @@ def board(village: Unit) -> Board:
         hot_issues_not_adopted=not_adopted,
         tasks_not_adopted=tasks,
         posting=posting,
+        sections=sections.load_all(village, items),
     )
 
 

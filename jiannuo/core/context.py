@@ -9,9 +9,9 @@ STEPS = [
     ("pledges", _("Pledges"), "pledges:index"),
     ("signing", _("Signing"), "signing:index"),
     ("bulletin", _("Bulletin"), "bulletin:index"),
-    ("supervision", _("Supervision"), "core:step"),
-    ("evaluation", _("Evaluation"), "core:step"),
-    ("accountability", _("Accountability"), "core:step"),
+    ("supervision", _("Supervision"), "supervision:index"),
+    ("evaluation", _("Evaluation"), "evaluation:index"),
+    ("accountability", _("Accountability"), "accountability:index"),
     ("reports", _("Reports"), "core:step"),
 ]
 

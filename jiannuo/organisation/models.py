@@ -203,3 +203,32 @@ class Post(models.Model):
 
     def active_on(self, day) -> bool:
         return self.start <= day and (self.end is None or self.end >= day)
+
+
+class PolicyVersion(models.Model):
+    """One version of a district's policy settings (DOMAIN.md defaults), in force from
+    ``year_from`` until a later version takes over. Append-only: an edit adds a row, so every
+    change is kept; the version in force for a year is the latest row with ``year_from`` not
+    after it. ``data`` is ``jiannuo.organisation.policy.Policy.to_json()``."""
+
+    district = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="policy_versions")
+    year_from = models.PositiveIntegerField(_("in force from year"))
+    data = models.JSONField(_("settings"))
+    note = models.CharField(_("reason for the change"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        "auth.User", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["district", "-year_from", "-id"]
+        verbose_name = _("policy settings version")
+        verbose_name_plural = _("policy settings versions")
+        indexes = [models.Index(fields=["district", "year_from"])]
+
+    def __str__(self):
+        return f"{self.district} {self.year_from}"
+
+    @property
+    def audit_unit(self):
+        return self.district

@@ -27,8 +27,6 @@ from jiannuo.pledges.models import Letter, LetterVersion
 from . import rules, selectors
 from .models import Attendance, Ceremony, Custody, LetterVote, Signature, SignedLetter
 
-#: The vote rule of the ceremony (§三.4 表决通过; DOMAIN.md): one of ``rules.VOTE_RULES``.
-VOTE_RULE = "more_than_half_present"
 #: Representatives who sign a secretary's or member's letter for Party A, per group.
 PARTY_REP_COUNT = 1
 VILLAGER_REP_COUNT = 1
@@ -289,7 +287,11 @@ def vote_record(
                 code=blocking[0].rule,
                 details=[{"rule": f.rule, "message": str(f.message % f.facts)} for f in blocking],
             )
-        passed = rules.vote_passes(*counts, present, rule=VOTE_RULE)
+        # The vote rule (§三.4 表决通过) is the district setting in force for the year.
+        from jiannuo.organisation.policy import policy_for
+
+        vote_rule = policy_for(row.village, row.year or row.scheduled_at.year).ceremony_vote_rule
+        passed = rules.vote_passes(*counts, present, rule=vote_rule)
         vote = LetterVote.objects.create(
             ceremony=row,
             letter_version=current,
@@ -298,7 +300,7 @@ def vote_record(
             abstain=counts[2],
             present=present,
             passed=passed,
-            rule=VOTE_RULE,
+            rule=vote_rule,
             recorded_by=actor,
         )
         audit.record(
