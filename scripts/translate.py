@@ -14,13 +14,14 @@ import fcntl
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import polib
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "jiannuo/locale/zh_Hans/LC_MESSAGES/django.po"
-LOCK = Path("/tmp/jiannuo-po.lock")
+LOCK = Path(tempfile.gettempdir()) / "jiannuo-po.lock"
 
 
 def main(paths: list[str]) -> int:
