@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from django.http import Http404
 from ninja import Router, Schema
+from ninja.responses import Status
 
 from jiannuo.core.permissions import has_perm
 
@@ -319,7 +320,7 @@ def opinion_create(request, data: OpinionIn):
         giver_name=data.giver_name,
         giver_phone=data.giver_phone,
     )
-    return 201, _opinion_out(o, True)
+    return Status(201, _opinion_out(o, True))
 
 
 @router.post("/opinions/cards", response={201: list[OpinionOut]})
@@ -330,7 +331,7 @@ def opinions_enter(request, data: OpinionsIn):
     created = services.opinions_enter(
         actor=request.user, village=village, term=term, year=year, entries=_entries(data.entries)
     )
-    return 201, [_opinion_out(o, True) for o in created]
+    return Status(201, [_opinion_out(o, True) for o in created])
 
 
 @router.post("/opinions/public/{code}", auth=None, response={201: PublicOut})
@@ -350,7 +351,7 @@ def opinion_public(request, code: str, data: PublicIn):
         client=client_address(request),
         honeypot=data.website,
     )
-    return 201, {"received": result is not None or bool(data.website)}
+    return Status(201, {"received": result is not None or bool(data.website)})
 
 
 # --- Meetings and visits ----------------------------------------------------------------------
@@ -408,7 +409,7 @@ def meeting_record(request, data: MeetingIn):
         minutes=data.minutes,
         opinions=_entries(data.opinions),
     )
-    return 201, _meeting_out(m)
+    return Status(201, _meeting_out(m))
 
 
 @router.get("/opinions/visits", response=list[VisitOut])
@@ -435,7 +436,7 @@ def visit_record(request, data: VisitIn):
         notes=data.notes,
         opinions=_entries(data.opinions),
     )
-    return 201, _visit_out(v)
+    return Status(201, _visit_out(v))
 
 
 # --- Township tasks ---------------------------------------------------------------------------
@@ -502,7 +503,7 @@ def task_issue(request, data: TaskIn):
         villages=villages,
     )
     task = selectors.township_tasks(township).get(pk=task.pk)
-    return 201, _task_out(task, set())
+    return Status(201, _task_out(task, set()))
 
 
 @router.post("/opinions/task-assignments/{assignment_id}/not-adopt", response=AssignmentOut)
@@ -558,7 +559,7 @@ def issues_group(request, village_id: int, data: PeriodIn):
     village = selectors.get_village(request.user, village_id)
     term, year = _period(village, data.term_id, data.year)
     created = services.issues_group(actor=request.user, village=village, term=term, year=year)
-    return 201, [_issue_out(i) for i in created]
+    return Status(201, [_issue_out(i) for i in created])
 
 
 @router.post("/opinions/hot-issues/{issue_id}/rename", response=IssueOut)
@@ -586,7 +587,7 @@ def issue_split(request, issue_id: int, data: SplitIn):
         label=data.label,
         version=data.version,
     )
-    return 201, _issue_out(new)
+    return Status(201, _issue_out(new))
 
 
 @router.post("/opinions/hot-issues/{issue_id}/accept", response=IssueOut)

@@ -5,6 +5,7 @@ from datetime import date
 from django.http import Http404, HttpResponse
 from ninja import File, Router, Schema
 from ninja.files import UploadedFile
+from ninja.responses import Status
 
 from jiannuo.core.excel import XLSX_CONTENT_TYPE
 from jiannuo.core.permissions import grants, has_perm
@@ -125,7 +126,7 @@ def person_create(request, data: PersonIn):
         gender=data.gender,
         birth_date=data.birth_date,
     )
-    return 201, _person_out(p, True)
+    return Status(201, _person_out(p, True))
 
 
 @router.post("/posts", response={201: PostOut})
@@ -136,7 +137,7 @@ def post_assign(request, data: PostIn):
     post = services.post_assign(
         actor=request.user, person=person, kind=data.kind, start=data.start, end=data.end
     )
-    return 201, post
+    return Status(201, post)
 
 
 @router.post("/posts/{post_id}/end", response=PostOut)
