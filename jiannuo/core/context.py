@@ -24,11 +24,15 @@ def _url(key, name):
 
 
 def navigation(request):
-    current = getattr(getattr(request, "resolver_match", None), "app_name", "") or ""
-    step = getattr(getattr(request, "resolver_match", None), "kwargs", {}).get("step", "")
-    return {
-        "nav_steps": [
+    """``nav_steps`` is a callable: templates call it only where the navigation is shown
+    (signed-in pages), so public pages such as the bulletin board don't pay for it."""
+
+    def nav_steps():
+        current = getattr(getattr(request, "resolver_match", None), "app_name", "") or ""
+        step = getattr(getattr(request, "resolver_match", None), "kwargs", {}).get("step", "")
+        return [
             {"key": k, "label": label, "url": _url(k, n), "active": k in (current, step)}
             for k, label, n in STEPS
         ]
-    }
+
+    return {"nav_steps": nav_steps}
