@@ -11,6 +11,8 @@ class BulletinConfig(AppConfig):
         from jiannuo.core import roles
         from jiannuo.core.roles import grant
 
+        from . import todo  # noqa: F401  (registers the to-do provider)
+
         # §三.4: the branch posts the pledges on the village board and records it.
         grant(roles.BRANCH_SECRETARY, "bulletin.record_posting")
         # §三.5: the township prints the originals of its villages' letters.

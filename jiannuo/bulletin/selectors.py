@@ -42,7 +42,19 @@ def villages():
     return list(Unit.objects.filter(kind=Unit.VILLAGE).select_related("parent").order_by("path"))
 
 
+_STAMP_SQL: dict = {}
+
+
 def _stamp_sql() -> str:
+    """The stamp statement, built once per set of registered sections (it is static)."""
+    regs = tuple((s.key, s.stamp_sql) for s in sections.registered() if s.stamp_sql)
+    sql = _STAMP_SQL.get(regs)
+    if sql is None:
+        sql = _STAMP_SQL[regs] = _build_stamp_sql(regs)
+    return sql
+
+
+def _build_stamp_sql(regs) -> str:
     """One SQL statement: the village's id and a set of aggregates that change whenever the
     public board's content does — the signed letters (count, last published, last superseded),
     the hot issues (count, sum of versions — renames, merges —, last not-adopted decision),
@@ -70,7 +82,7 @@ def _stamp_sql() -> str:
         f"FROM {task} t WHERE t.village_id = u.id)",
         f"(SELECT MAX(p.id) FROM {posting} p WHERE p.village_id = u.id)",  # noqa: S608
     ]
-    parts += [f"({s.stamp_sql()})" for s in sections.registered() if s.stamp_sql]
+    parts += [f"({stamp_sql()})" for _key, stamp_sql in regs]
     # Table names come from the models, quoted; the values are parameters.
     cols = "u.id, u.kind, u.name, u.code, u.parent_id, u.township_type, u.path, p.name"
     sql = f"SELECT {cols}, {', '.join(parts)} FROM {unit} u LEFT JOIN {unit} p"  # noqa: S608
@@ -160,7 +172,7 @@ def board(village: Unit) -> Board:
     today = timezone.localdate()
     signed = list(
         SignedLetter.objects.filter(letter__village=village, published_at__isnull=False)
-        .select_related("letter__post__person", "letter__term", "version")
+        .select_related("letter__post__person", "letter__term", "version", "superseded_by__version")
         .order_by("letter__kind", "letter_id", "-version__number")
     )
     in_force = [s for s in signed if s.superseded_at is None]

@@ -6,11 +6,13 @@ the batch need an account with the permission.
 
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -44,9 +46,42 @@ def _board_html(village) -> str:
     return html
 
 
+#: Stands for the visitor's CSRF token in a cached public page; replaced on every request.
+CSRF_SENTINEL = "__jiannuo_csrf_token__"
+
+
+def _plain_visitor(request) -> bool:
+    """A visitor without a session or pending messages: the page is the same for all of them
+    but for the CSRF token (the language switch), so it is served from the cache whole."""
+    cookies = request.COOKIES
+    return (
+        settings.SESSION_COOKIE_NAME not in cookies
+        and getattr(settings, "MESSAGE_COOKIE_NAME", "messages") not in cookies
+        and not getattr(request, "auth", None)
+    )
+
+
 def village(request, code):
-    """§三.4: the public board of one village (no log-in)."""
+    """§三.4: the public board of one village (no log-in).
+
+    A plain visitor's page is cached whole under the board's content stamp and language: one
+    query (the village and its stamp), one cache read and the visitor's CSRF token put in.
+    Signed-in users get the page rendered around the cached board (their menu, their actions).
+    """
     v = selectors.village_by_code(code, with_stamp=True)
+    if _plain_visitor(request):
+        key = f"bulletin:page:{v.pk}:{v.board_stamp}:{get_language()}"
+        html = cache.get(key)
+        if html is None:
+            ctx = {
+                "village": v,
+                "board_html": mark_safe(_board_html(v)),  # noqa: S308 - our own template output
+                "can_record": False,
+                "csrf_token": CSRF_SENTINEL,
+            }
+            html = render_to_string("bulletin/village.html", ctx, request=request)
+            cache.set(key, html, BOARD_CACHE_SECONDS)
+        return HttpResponse(html.replace(CSRF_SENTINEL, get_token(request)))
     ctx = {
         "village": v,
         "board_html": mark_safe(_board_html(v)),  # noqa: S308 - our own escaped template output

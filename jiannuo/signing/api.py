@@ -1,11 +1,16 @@
-"""API endpoints for the signing step (§三.4–5): the same services and scopes as the pages."""
+"""API endpoints for the signing step (§三.4–5): the same services and scopes as the pages.
+
+Ceremonies, check-in (the QR check-in and the verification are public, ``auth=None``), votes,
+signatures, signed letters, the custody register and receipts, the scan of the paper original,
+and changes after signing (a new version through approval, vote and signing again, #4.7).
+"""
 
 from datetime import datetime
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
-from ninja.responses import Status
+from ninja import File, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from jiannuo.core.permissions import scope_q
 from jiannuo.organisation.models import Person, Term
@@ -112,7 +117,42 @@ class VerifyOut(Schema):
     version: int
     signed_at: datetime | None
     matches: bool
+    in_force: bool
+    superseded_at: datetime | None
+    superseded_by_code: str | None
     signatures: list[SignatureOut]
+
+
+class CustodyCopyOut(CopyOut):
+    receipt_by_id: int | None
+    can_receipt: bool
+
+
+class CustodyOut(Schema):
+    signed_letter_id: int
+    letter_id: int
+    village: str
+    title: str
+    holder: str
+    version: int
+    verify_code: str
+    signed_at: datetime | None
+    archived_at: datetime | None
+    in_force: bool
+    has_scan: bool
+    retention_years: int
+    copies: list[CustodyCopyOut]
+
+
+class AmendIn(Schema):
+    reasons: str
+    version: int | None = None
+
+
+class AmendOut(Schema):
+    letter_id: int
+    version_number: int
+    state: str
 
 
 def _ceremony(request, pk, perm="signing.view"):
@@ -218,6 +258,67 @@ def signed_get(request, pk: int):
     return selectors.get_signed(request.user, pk)
 
 
+@router.get("/signing/custody", response=list[CustodyOut])
+def custody(request):
+    """§三.5: the register of originals: copies, receipts, archive status, retention."""
+    out = []
+    for s in selectors.signed_letters(request.user).filter(signed_at__isnull=False):
+        out.append(
+            {
+                "signed_letter_id": s.pk,
+                "letter_id": s.letter_id,
+                "village": s.letter.village.name,
+                "title": s.letter.title,
+                "holder": s.letter.holder,
+                "version": s.version.number,
+                "verify_code": s.verify_code,
+                "signed_at": s.signed_at,
+                "archived_at": s.archived_at,
+                "in_force": s.in_force,
+                "has_scan": bool(s.scan),
+                "retention_years": selectors.RETENTION_YEARS,
+                "copies": [
+                    {
+                        "id": c.pk,
+                        "number": c.number,
+                        "total": c.total,
+                        "custodian": c.custodian,
+                        "receipt_at": c.receipt_at,
+                        "receipt_by_id": c.receipt_by_id,
+                        "can_receipt": c.receipt_at is None
+                        and services.may_receipt(request.user, c),
+                    }
+                    for c in s.copies.all()
+                ],
+            }
+        )
+    return out
+
+
+@router.post("/signing/signed/{pk}/scan", response=SignedOut)
+def scan(request, pk: int, file: File[UploadedFile]):
+    """§三.5: attach the scan of the signed paper original (PDF, JPEG or PNG)."""
+    signed = selectors.get_signed(request.user, pk)
+    services.scan_attach(actor=request.user, signed_letter=signed, upload=file)
+    return selectors.get_signed(request.user, pk)
+
+
+@router.post("/signing/letters/{letter_id}/amend", response={201: AmendOut})
+def amend(request, letter_id: int, payload: AmendIn):
+    """#4.7: change a signed letter: a new version through approval, vote and signing again."""
+    letter = (
+        Letter.objects.filter(scope_q(request.user, "signing.view"), pk=letter_id)
+        .select_related("village")
+        .first()
+    )
+    if letter is None:
+        raise Http404
+    new = services.letter_amend(
+        actor=request.user, letter=letter, reasons=payload.reasons, version=payload.version
+    )
+    return Status(201, {"letter_id": letter.pk, "version_number": new.number, "state": new.state})
+
+
 @router.post("/signing/copies/{pk}/receipt", response=CopyOut)
 def receipt(request, pk: int):
     copy = selectors.get_copy(request.user, pk)
@@ -235,5 +336,8 @@ def verify(request, code: str):
         "version": data["version"].number,
         "signed_at": data["signed"].signed_at,
         "matches": data["matches"],
+        "in_force": data["in_force"],
+        "superseded_at": data["signed"].superseded_at,
+        "superseded_by_code": data["replaced_by"].verify_code if data["replaced_by"] else None,
         "signatures": data["signatures"],
     }

@@ -29,6 +29,13 @@ class SigningConfig(AppConfig):
         # The branch secretary runs the ceremony: schedule, check-in, notes, votes, paper
         # signatures of representatives, the scan, and the branch's copy receipt (§三.4–5).
         grant(roles.BRANCH_SECRETARY, "signing.run")
+        # A signed letter is changed only by a new version through approval, vote and signing
+        # again (#4.7): the branch or the township party committee starts the change.
+        for role in (roles.BRANCH_SECRETARY, roles.TOWNSHIP_SECRETARY, roles.TOWNSHIP_DEPUTY):
+            grant(role, "signing.amend")
+        # The township deputy party secretary signs the team letters for Party A (§三.4);
+        # ``signing.sign_party_a`` drives their to-do (the signing rule checks the role itself).
+        grant(roles.TOWNSHIP_DEPUTY, "signing.sign_party_a")
         # The township party committee keeps one original of every letter (§三.5).
         for role in (roles.TOWNSHIP_SECRETARY, roles.TOWNSHIP_DEPUTY, roles.TOWNSHIP_STAFF):
             grant(role, "signing.receipt_township")

@@ -10,7 +10,8 @@ A production deployment may hand ``run_batch`` to a task queue (django-tasks, Ce
 instead of a thread: a thread dies with its worker process, and a worker restart leaves the
 batch "running"; the function itself is idempotent and may simply be run again. WeasyPrint's
 layout is pure Python and holds the GIL, so a queue with one task per village (and a worker
-per core) is also how a district-wide print run would use more than one core.
+per core) is also how a district-wide print run would use more than one core; within one
+batch, the layout already runs in a pool of worker processes (``pdfwrite.write_many``).
 """
 
 from __future__ import annotations
@@ -83,16 +84,27 @@ def _filename(version) -> str:
     return f"{letter.village.name}/{pdf.letter_number(version)}.pdf"
 
 
-def _rendered(versions):
-    """(name, PDF bytes) per version, in order."""
-    from . import pdf
+def _rendered(versions, processes=None):
+    """(name, PDF bytes) per version, in order.
 
+    The HTML of every letter is rendered here (database, templates); laying it out into PDF
+    runs in ``pdfwrite.write_many``'s worker processes, which need neither Django nor the
+    database. A large batch first makes sure the compact fonts exist (``pdfwrite``).
+    """
+    from . import pdf, pdfwrite
+
+    if len(versions) >= pdfwrite.POOL_MIN_LETTERS and not pdfwrite.fonts_ready():
+        try:
+            pdfwrite.build_fonts()
+            pdfwrite.reset()
+        except Exception:  # the system fonts still print every letter
+            log.exception("Could not build the compact letter fonts")
+    names, htmls = [], []
     for version in versions:
         url, signatures = _signed(version)
-        yield (
-            _filename(version),
-            pdf.render_originals(version, verify_url=url, signatures=signatures),
-        )
+        names.append(_filename(version))
+        htmls.append(pdf.originals_html(version, verify_url=url, signatures=signatures))
+    yield from zip(names, pdfwrite.write_many(htmls, processes=processes), strict=True)
 
 
 def run_batch(batch_id: int) -> None:

@@ -148,7 +148,17 @@ class SignedLetter(models.Model):
         _("signed original (scan)"), upload_to="signing/scans/", null=True, blank=True
     )
     scan_type = models.CharField(max_length=40, blank=True)
-    superseded_at = models.DateTimeField(null=True, blank=True)
+    #: Set when a later version of the same letter is fully signed (§三.4, DOMAIN "a signed
+    #: letter is immutable: any change is a new version that goes through approval and
+    #: signing again"); the bulletin then shows the newer version and keeps this one in its
+    #: history.
+    superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="supersedes"
+    )
+    #: Why a change of this signed version was started (public once superseded).
+    change_reason = models.TextField(_("reason for the change"), blank=True)
+    change_started_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -163,6 +173,10 @@ class SignedLetter(models.Model):
     @property
     def audit_unit(self):
         return self.letter.village
+
+    @property
+    def in_force(self) -> bool:
+        return self.signed_at is not None and self.superseded_at is None
 
 
 class Signature(models.Model):

@@ -25,7 +25,11 @@ def verification(code: str) -> dict:
     """What the public verification page shows; Http404 for an unknown code."""
     signed = (
         SignedLetter.objects.select_related(
-            "letter__village__parent", "letter__post__person", "letter__term", "version"
+            "letter__village__parent",
+            "letter__post__person",
+            "letter__term",
+            "version",
+            "superseded_by__version",
         )
         .prefetch_related("signatures")
         .filter(verify_code=code)
@@ -43,6 +47,10 @@ def verification(code: str) -> dict:
         "version": version,
         "signatures": list(signed.signatures.all()),
         "matches": matches,
+        # A later version replaced this one (§三.4 changes after signing): say so in words.
+        "superseded": signed.superseded_at is not None,
+        "in_force": signed.in_force,
+        "replaced_by": signed.superseded_by,
     }
 
 

@@ -1,8 +1,25 @@
 """Writes of the signing step (§三.4–5): the ceremony, check-in, the vote, signatures, the
-scanned original and the custody receipts.
+scanned original, the custody receipts, and changes after signing.
 
 Every function checks permission and state, runs in one transaction and writes audit rows;
 ceremony state changes write a ``Transition`` row. The signature rules are ``signing.rules``.
+
+Changes after signing (issue #4.7; DOMAIN.md "a signed letter is immutable: any change is a new
+version that goes through approval and signing again"):
+
+- ``letter_amend(actor=, letter=, reasons=)`` starts the change of a signed letter in force: a
+  new version opens with the signed content copied, in the pledges state ``returned`` (editable,
+  then joint meeting, consultation, township approval — the pledges workflow), and the reason is
+  kept on the signed letter. The signed version stays in force meanwhile.
+- The new version is put to the vote at a ceremony and signed like any letter (``vote_record``,
+  ``sign``). When its last signature is in, every earlier signed version of the letter gets
+  ``superseded_at`` and ``superseded_by``: the bulletin shows the new version in force and keeps
+  the old one in its history, and the old one's verification page says it was replaced.
+- ``signed_letter_supersede(actor=, new=)`` is that last step as a service, for other steps
+  whose own workflow produces and signs a new version (e.g. supervision's adjustments for
+  objective reasons, §五.3): given a fully signed ``SignedLetter``, it marks the earlier
+  signed versions of the same letter as superseded by it. Idempotent; permission
+  ``signing.amend``; it refuses a ``new`` that is not fully signed or not the latest version.
 """
 
 from __future__ import annotations
@@ -507,10 +524,6 @@ def sign(
                 content_hash=version.content_hash,
             )
             audit.record(actor, "signed_letter.create", signed, changes={"version": version.number})
-            # A letter signed again (a later approved version) supersedes its earlier signing.
-            SignedLetter.objects.filter(letter=letter, superseded_at__isnull=True).exclude(
-                pk=signed.pk
-            ).update(superseded_at=timezone.now())
         sig = Signature.objects.create(
             signed_letter=signed,
             party=party,
@@ -554,6 +567,8 @@ def _complete(actor, signed: SignedLetter, letter: Letter) -> None:
         signed,
         changes={"copies": len(custodians), "published": signed.published_at is not None},
     )
+    # A later version of a letter signed in full replaces the version signed before (§三.4).
+    _supersede(actor, signed)
 
 
 # --- Originals -------------------------------------------------------------------------------
@@ -637,3 +652,136 @@ def custody_receipt(*, actor, copy: Custody) -> Custody:
             signed.save(update_fields=["archived_at"])
             audit.record(actor, "signed_letter.archive", signed, changes={})
     return row
+
+
+# --- Changes after signing (#4.7) ---------------------------------------------------------
+
+
+def signed_in_force(letter: Letter) -> SignedLetter | None:
+    """The signed version of ``letter`` in force (fully signed, not superseded), if any."""
+    return (
+        SignedLetter.objects.filter(letter=letter, signed_at__isnull=False, superseded_at=None)
+        .select_related("version")
+        .order_by("-version__number")
+        .first()
+    )
+
+
+def letter_amend(*, actor, letter: Letter, reasons: str, version: int | None = None):
+    """Start a change of a signed letter: a new version through approval, vote and signing.
+
+    The signed version stays in force (and on the bulletin) until the new one is signed in
+    full. Returns the new ``LetterVersion`` (pledges state ``returned``: editable, then back
+    through the joint meeting and the township, §三.2–3).
+    """
+    require(actor, "signing.amend", letter.village)
+    reasons = (reasons or "").strip()
+    if not reasons:
+        raise ServiceError(
+            _("Give the reason for changing the signed letter; it is published with the change."),
+            code="reasons",
+        )
+    from jiannuo.pledges import services as pledge_services
+
+    with transaction.atomic():
+        row = Letter.objects.select_for_update(of=("self",)).get(pk=letter.pk)
+        if version is not None and row.version != int(version):
+            raise ConflictError(
+                _("Someone else changed this letter; reload."),
+                details=[{"current_version": row.version, "your_version": int(version)}],
+            )
+        current = LetterVersion.objects.get(letter=row, number=row.current_number)
+        signed = (
+            SignedLetter.objects.select_for_update().filter(version=current).first()
+            if row.state == pledge_rules.APPROVED
+            else None
+        )
+        if signed is None or signed.signed_at is None or signed.superseded_at is not None:
+            raise ServiceError(
+                _(
+                    "Only a letter signed in full and in force is changed this way; a letter "
+                    "not yet signed is changed through its approval workflow."
+                ),
+                code="not_signed",
+            )
+        new = pledge_services._open_version(row, current, pledge_rules.RETURNED, copy=True)
+        _transition(
+            actor,
+            current,
+            "pledges.letterversion",
+            pledge_rules.APPROVED,
+            "amend_after_signing",
+            pledge_rules.RETURNED,
+            reasons,
+        )
+        signed.change_reason = reasons
+        signed.change_started_at = timezone.now()
+        signed.save(update_fields=["change_reason", "change_started_at"])
+        audit.record(
+            actor,
+            "letter.amend_after_signing",
+            row,
+            changes={
+                "signed_version": current.number,
+                "new_version": new.number,
+                "state": [pledge_rules.APPROVED, pledge_rules.RETURNED],
+                "reasons": reasons,
+            },
+        )
+        pledge_services._refresh(row)
+    return new
+
+
+def _supersede(actor, new: SignedLetter) -> list[SignedLetter]:
+    """Inside a transaction: the earlier signed versions of ``new.letter`` are superseded."""
+    now = timezone.now()
+    old_rows = list(
+        SignedLetter.objects.select_for_update()
+        .filter(
+            letter_id=new.letter_id,
+            superseded_at__isnull=True,
+            version__number__lt=new.version.number,
+        )
+        .select_related("version")
+    )
+    for old in old_rows:
+        old.superseded_at = now
+        old.superseded_by = new
+        old.save(update_fields=["superseded_at", "superseded_by"])
+        audit.record(
+            actor,
+            "signed_letter.supersede",
+            old,
+            changes={
+                "version": old.version.number,
+                "by_version": new.version.number,
+                "reason": old.change_reason,
+            },
+        )
+    return old_rows
+
+
+def signed_letter_supersede(*, actor, new: SignedLetter) -> list[SignedLetter]:
+    """Mark the earlier signed versions of ``new``'s letter as superseded by ``new``.
+
+    For steps that produce and sign a new version by their own workflow (see the module
+    docstring). ``new`` must be fully signed and the letter's latest signed version. Returns
+    the rows superseded now (empty when there were none: calling twice is harmless).
+    """
+    require(actor, "signing.amend", new.letter.village)
+    with transaction.atomic():
+        row = SignedLetter.objects.select_for_update().select_related("version").get(pk=new.pk)
+        if row.signed_at is None:
+            raise ServiceError(_("The letter is not fully signed yet."), code="not_signed")
+        if row.superseded_at is not None or (
+            SignedLetter.objects.filter(
+                letter_id=row.letter_id,
+                signed_at__isnull=False,
+                version__number__gt=row.version.number,
+            ).exists()
+        ):
+            raise ServiceError(
+                _("A later version of this letter is signed: this one cannot replace it."),
+                code="not_latest",
+            )
+        return _supersede(actor, row)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("ceremonies/<int:pk>/<slug:action>/", views.ceremony_act, name="ceremony_act"),
     path("checkin/<str:code>/", views.checkin, name="checkin"),
     path("letters/<int:letter_id>/", views.letter_sign, name="letter"),
+    path("letters/<int:letter_id>/amend/", views.letter_amend, name="amend"),
     path("custody/", views.custody, name="custody"),
     path("custody/<int:pk>/receipt/", views.receipt, name="receipt"),
     path("signed/<int:pk>/scan/", views.scan, name="scan"),

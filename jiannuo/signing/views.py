@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiannuo.core.errors import ServiceError
-from jiannuo.core.permissions import has_perm, scope_q
+from jiannuo.core.permissions import has_perm, scope_paths, scope_q
 from jiannuo.organisation.models import Person, Unit
 from jiannuo.pledges.models import Letter, LetterVersion
 
@@ -62,6 +62,7 @@ def index(request):
             "villages": villages,
             "year": year,
             "years": [year - 1, year, year + 1],
+            "can_print": bool(scope_paths(request.user, "bulletin.batch_pdf")),
         },
     )
 
@@ -261,6 +262,7 @@ def letter_sign(request, letter_id):
     if vote:
         attendees = [a.person for a in vote.ceremony.attendances.select_related("person")]
     roles = sorted({r for req in required for r in req.roles})
+    in_force = services.signed_in_force(letter)
     return render(
         request,
         "signing/letter.html",
@@ -274,8 +276,40 @@ def letter_sign(request, letter_id):
             "attendees": attendees,
             "roles": [(r, ROLE_LABELS.get(r, r)) for r in roles],
             "verify_url": selectors.verification_url(signed) if signed else "",
+            "in_force": in_force,
+            "can_amend": bool(in_force and in_force.version_id == version.pk)
+            and has_perm(request.user, "signing.amend", letter.village),
         },
     )
+
+
+@login_required
+@require_POST
+def letter_amend(request, letter_id):
+    """#4.7: start a change of a signed letter — a new version through approval, vote and
+    signing again; the signed version stays in force meanwhile."""
+    letter = (
+        Letter.objects.filter(scope_q(request.user, "signing.view"), pk=letter_id)
+        .select_related("village")
+        .first()
+    )
+    if letter is None:
+        raise Http404
+    try:
+        services.letter_amend(
+            actor=request.user,
+            letter=letter,
+            reasons=request.POST.get("reasons", ""),
+            version=request.POST.get("version") or None,
+        )
+    except ServiceError as exc:
+        _error(request, exc)
+        return redirect("signing:letter", letter.pk)
+    messages.success(
+        request,
+        _("A new version is open: change it, then it goes through approval, vote and signing."),
+    )
+    return redirect("pledges:letter", letter.pk)
 
 
 @login_required

@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from jiannuo.bulletin import sections
 from jiannuo.opinions.models import HotIssue
 from jiannuo.pledges.models import Letter
 from jiannuo.signing.models import SignedLetter
@@ -87,20 +91,85 @@ def test_poster_print_view(village):
     assert "size: A4" in page("SQ01", "bulletin:poster")
 
 
-def test_query_count_does_not_grow_with_pledges(village, tree, django_assert_max_num_queries):
-    """The board's queries are fixed: 5 pledges and 50 pledges cost the same."""
+#: The board's own queries: the village with its cache stamp, the letters, the items and their
+#: two prefetches (hot issues, township tasks), issues and tasks not adopted, the posting.
+BOARD_QUERIES = 8
+
+
+def _count(client, url) -> int:
+    """Queries of one uncached rendering of the board."""
+    cache.clear()
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_query_count_does_not_grow_with_pledges(village, tree, monkeypatch):
+    """The board's queries are pinned and fixed: 5 pledges and 50 pledges cost the same, with
+    or without the sections later steps register (each adds a fixed number)."""
     client = Client()
     url = reverse("bulletin:village", args=["SQ01"])
     SignedLetter.objects.all().delete()
     letter = make_letter(tree.a1, tree.term, Letter.TEAM, year=2025)
     sign(make_version(letter, 1, items=5))
-    with django_assert_max_num_queries(10) as small:
-        assert client.get(url).status_code == 200
+    with monkeypatch.context() as m:
+        m.setattr(sections, "_SECTIONS", {})
+        assert _count(client, url) == BOARD_QUERIES
+    with_sections = _count(client, url)
     letter2 = make_letter(tree.a1, tree.term, Letter.TEAM, year=2024)
     sign(make_version(letter2, 1, items=45))
-    with django_assert_max_num_queries(len(small.captured_queries)):
-        response = client.get(url)
-    assert response.content.decode().count("<li>承诺事项") == 50
+    with monkeypatch.context() as m:
+        m.setattr(sections, "_SECTIONS", {})
+        assert _count(client, url) == BOARD_QUERIES
+    assert _count(client, url) == with_sections
+    cache.clear()
+    assert client.get(url).content.decode().count("<li>承诺事项") == 50
+
+
+def test_a_section_adds_its_fixed_queries_and_its_stamp(village, monkeypatch):
+    """A registered section: its load runs once per board, its stamp is in the one stamp
+    query, its template is rendered after the letters and its item template in every item."""
+    client = Client()
+    url = reverse("bulletin:village", args=["SQ01"])
+    calls = []
+
+    def load(v, items):
+        calls.append(len(items))
+        list(HotIssue.objects.filter(village_id=v.pk)[:1])  # one query
+        return {"n": len(items)}
+
+    monkeypatch.setattr(sections, "_SECTIONS", {})
+    base = _count(client, url)
+    sections.register(
+        sections.Section(
+            key="probe",
+            order=1,
+            load=load,
+            stamp_sql=lambda: "SELECT COUNT(*) FROM opinions_hotissue h WHERE h.village_id = u.id",
+        )
+    )
+    assert _count(client, url) == base + 1 and calls == [4]
+    client.get(url)  # cached: no load
+    assert calls == [4]
+    HotIssue.objects.create(
+        village=village.village,
+        term=village.team.term,
+        year=2026,
+        label="新议题",
+        status="accepted",
+    )
+    client.get(url)  # the section's stamp changed: rendered again
+    assert calls == [4, 4]
+
+
+def test_cached_board_is_one_query(village, django_assert_num_queries):
+    """The cached path: one query (village and stamp), no session or user lookups."""
+    client = Client()
+    url = reverse("bulletin:village", args=["SQ01"])
+    assert client.get(url).status_code == 200
+    with django_assert_num_queries(1):
+        assert client.get(url).status_code == 200
 
 
 def test_cached_board_changes_when_a_letter_is_published(village, tree):
@@ -122,3 +191,34 @@ def test_cached_board_follows_not_adopted_reason(village):
         not_adopted_reason="新的理由", not_adopted_at=timezone.now()
     )
     assert "新的理由" in page("SQ01")
+
+
+def test_cached_public_page_carries_each_visitors_csrf_token(village):
+    """The whole public page is cached, but every visitor gets their own CSRF token, which the
+    language switch on the page accepts."""
+    import re
+
+    url = reverse("bulletin:village", args=["SQ01"])
+    first = Client(enforce_csrf_checks=True)
+    first.get(url)
+    second = Client(enforce_csrf_checks=True)
+    response = second.get(url)  # served from the cache
+    body = response.content.decode()
+    assert "__jiannuo_csrf_token__" not in body and "新版承诺0" in body
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
+    assert "csrftoken" in response.cookies
+    r = second.post(reverse("set_language"), {"language": "en", "csrfmiddlewaretoken": token})
+    assert r.status_code == 302
+    r = Client(enforce_csrf_checks=True).post(
+        reverse("set_language"), {"language": "en", "csrfmiddlewaretoken": token}
+    )
+    assert r.status_code == 403  # the token is the visitor's own, not shared
+
+
+def test_signed_in_user_gets_their_own_page(village, cast):
+    """The cached page is only for plain visitors: the branch secretary sees their actions."""
+    client = Client()
+    url = reverse("bulletin:village", args=["SQ01"])
+    assert reverse("bulletin:posting", args=["SQ01"]) not in client.get(url).content.decode()
+    client.force_login(cast.branch)
+    assert reverse("bulletin:posting", args=["SQ01"]) in client.get(url).content.decode()

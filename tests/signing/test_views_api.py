@@ -131,11 +131,11 @@ def test_verify_page_public(client, ceremony, letters, cast):
     url = selectors.verification_url(signed)
     assert url == f"/signing/v/{signed.verify_code}/"
     r = client.get(url)
-    assert r.status_code == 200 and "与签订版本一致" in r.text and "张秀英" in r.text
+    assert r.status_code == 200 and "Matches the signed version" in r.text and "张秀英" in r.text
     v = current(letters.member)
     type(v).objects.filter(pk=v.pk).update(snapshot={"items": [], "clauses": []})
     r = client.get(url)
-    assert "与签订版本一致" not in r.text and "no longer matches" in r.text
+    assert "Matches the signed version" not in r.text and "no longer matches" in r.text
     r = client.get(reverse("signing:verify", args=["unknown-code"]))
     assert r.status_code == 404 and "unknown" in r.text
 
