@@ -70,6 +70,8 @@ def rate_item(
     status: str,
     open_findings: int = 0,
     overdue_rectifications: int = 0,
+    watch_lag: int = WATCH_LAG,
+    at_risk_lag: int = AT_RISK_LAG,
 ) -> Risk:
     """How one pledged item stands on ``today``.
 
@@ -117,9 +119,9 @@ def rate_item(
             "lag": int(lag),
             "deadline": deadline.isoformat(),
         }
-        if lag >= AT_RISK_LAG:
+        if lag >= at_risk_lag:
             level = AT_RISK
-        elif lag >= WATCH_LAG:
+        elif lag >= watch_lag:
             level = WATCH
         if level != OK:
             reasons.append(
@@ -311,3 +313,144 @@ def quarterly_disclosure_due(last_disclosure: date | None, today: date) -> bool:
     due when nothing has been published since the current quarter began.
     """
     return last_disclosure is None or last_disclosure < quarter_start(today)
+
+
+# --- Progress reports (§五.3 "及时了解和掌握各项承诺内容的履行情况") --------------------------------
+
+NOT_STARTED = "not_started"
+IN_PROGRESS = "in_progress"
+NOT_FULFILLED = "not_fulfilled"
+ADJUSTED = "adjusted"
+#: Statuses a cadre reports; ``adjusted`` comes only from an approved adjustment (§五.3).
+STATUSES = (NOT_STARTED, IN_PROGRESS, FULFILLED, NOT_FULFILLED, ADJUSTED)
+REPORTABLE = (NOT_STARTED, IN_PROGRESS, FULFILLED, NOT_FULFILLED)
+
+
+def check_progress(status: str, percent: int | None) -> tuple[int, list[Finding]]:
+    """The percentage to store for a reported ``status``, or the findings that refuse it.
+
+    A fulfilled item is 100% (an empty percentage means 100); a not-started one is 0%;
+    otherwise the percentage must be given, 0–100.
+    """
+    from jiannuo.core.rules import BLOCK
+
+    problems: list[Finding] = []
+    if status not in REPORTABLE:
+        problems.append(
+            Finding(
+                "status_unknown",
+                CLAUSE,
+                _("Choose one of the statuses a cadre may report."),
+                {"status": status},
+                BLOCK,
+            )
+        )
+        return 0, problems
+    if percent is None:
+        if status == FULFILLED:
+            return 100, []
+        if status == NOT_STARTED:
+            return 0, []
+        problems.append(
+            Finding("percent_missing", CLAUSE, _("Give the percentage done, 0–100."), {}, BLOCK)
+        )
+        return 0, problems
+    if not 0 <= percent <= 100:
+        problems.append(
+            Finding(
+                "percent_range",
+                CLAUSE,
+                _("The percentage must be between 0 and 100, not %(percent)s."),
+                {"percent": percent},
+                BLOCK,
+            )
+        )
+    elif status == FULFILLED and percent != 100:
+        problems.append(
+            Finding(
+                "fulfilled_not_100",
+                CLAUSE,
+                _("A fulfilled item is 100%% done, not %(percent)s%%."),
+                {"percent": percent},
+                BLOCK,
+            )
+        )
+    elif status == NOT_STARTED and percent != 0:
+        problems.append(
+            Finding(
+                "not_started_not_0",
+                CLAUSE,
+                _("An item not started is 0%% done, not %(percent)s%%."),
+                {"percent": percent},
+                BLOCK,
+            )
+        )
+    return percent, problems
+
+
+# --- Inspections and rectifications (督查 / 整改) ------------------------------------------------
+
+RECT_OPEN = "open"
+RECT_RESPONDED = "responded"
+RECT_CLOSED = "closed"
+RECT_NONE = "noted"  # a finding that asks for no rectification
+RECT_STATES = (RECT_OPEN, RECT_RESPONDED, RECT_CLOSED, RECT_NONE)
+#: The rectification workflow as data: (state, action) → next state.
+RECT_TRANSITIONS = {
+    (RECT_OPEN, "respond"): RECT_RESPONDED,
+    (RECT_RESPONDED, "respond"): RECT_RESPONDED,
+    (RECT_RESPONDED, "accept"): RECT_CLOSED,
+    (RECT_RESPONDED, "reject"): RECT_OPEN,
+}
+#: Findings still "open" for the risk rating: not yet signed off by the township.
+RECT_UNRESOLVED = (RECT_OPEN, RECT_RESPONDED)
+
+
+def rect_next(state: str, action: str) -> str | None:
+    """The next state of a rectification, or None when ``action`` is not allowed now."""
+    return RECT_TRANSITIONS.get((state, action))
+
+
+def rectification_overdue(state: str, deadline: date | None, today: date) -> bool:
+    """A rectification not signed off whose deadline has passed (the deadline day counts)."""
+    return state in RECT_UNRESOLVED and deadline is not None and today > deadline
+
+
+# --- Adjustment for objective reasons (§五.3; DOMAIN.md "a change is a new version") ----------
+
+ADJ_REQUESTED = "requested"
+ADJ_APPROVED = "approved"
+ADJ_REJECTED = "rejected"
+ADJ_TRANSITIONS = {
+    (ADJ_REQUESTED, "approve"): ADJ_APPROVED,
+    (ADJ_REQUESTED, "reject"): ADJ_REJECTED,
+}
+
+
+def adj_next(state: str, action: str) -> str | None:
+    return ADJ_TRANSITIONS.get((state, action))
+
+
+# --- Roll-ups for people and places -------------------------------------------------------------
+
+
+def explain_rollup(rollup: RollUp) -> Finding:
+    """A cadre's or village's level in words: how many items stand at each level."""
+    c = rollup.counts
+    return Finding(
+        "rollup",
+        CLAUSE,
+        _(
+            "%(total)s items: %(overdue)s overdue, %(at_risk)s at risk, %(watch)s to watch, "
+            "%(ok)s on time, %(done)s fulfilled."
+        ),
+        {
+            "total": rollup.total,
+            "overdue": c.get(OVERDUE, 0),
+            "at_risk": c.get(AT_RISK, 0),
+            "watch": c.get(WATCH, 0),
+            "ok": c.get(OK, 0),
+            "done": c.get(DONE, 0),
+        },
+        WARN if rollup.level in (AT_RISK, OVERDUE) else INFO,
+    )
