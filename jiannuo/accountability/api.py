@@ -1,5 +1,264 @@
 """JSON API of the accountability step: the same services and permissions as the pages."""
 
-from ninja import Router
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+from ninja.responses import Status
+
+from jiannuo.core.permissions import has_perm
+from jiannuo.organisation.models import Unit
+from jiannuo.organisation.policy import history, policy_for, set_policy
+
+from . import selectors, services
 
 router = Router(tags=["accountability"])
+
+
+class ReasonOut(Schema):
+    rule: str
+    clause: str
+    message: str
+
+
+class CaseOut(Schema):
+    id: int
+    key: str
+    village_id: int
+    township_id: int
+    year: int
+    subject: str
+    person_id: int | None
+    post_id: int | None
+    post_kind: str
+    measure: str
+    clause: str
+    leading: bool
+    state: str
+    in_force: bool
+    version: int
+    facts: dict[str, Any]
+    reasons: list[ReasonOut]
+    reply_due: datetime
+    reply: str
+    replied_at: datetime | None
+    reply_waived: bool
+    decision: str
+    decided_by_id: int | None
+    decided_at: datetime | None
+    approved_by_id: int | None
+    approved_at: datetime | None
+    in_force_at: datetime | None
+    appeal_due: datetime | None
+    number: str
+    appeal: str
+    appealed_at: datetime | None
+    appeal_outcome: str
+    appeal_decision: str
+    outcome: str
+    amount: Decimal | None
+    sanction: str
+
+    @staticmethod
+    def resolve_reasons(obj):
+        return [
+            {"rule": r["rule"], "clause": r["clause"], "message": m}
+            for r, m in zip(obj.reasons, obj.explain(), strict=True)
+        ]
+
+
+class ActionIn(Schema):
+    version: int | None = None
+    text: str = ""
+    decision: str = ""
+    note: str = ""
+    uphold: bool = True
+    outcome: str = ""
+    amount: Decimal | None = None
+    sanction: str = ""
+
+
+class ProposalOut(Schema):
+    key: str
+    change: str
+    case_id: int | None
+    subject: str
+    person_id: int | None
+    post_id: int | None
+    village_id: int
+    measure: str
+    clause: str
+    leading: bool
+    reasons: list[str]
+
+
+class FlagOut(Schema):
+    rule: str
+    clause: str
+    message: str
+
+
+class PreviewOut(Schema):
+    township_id: int
+    year: int
+    has_facts: bool
+    proposals: list[ProposalOut]
+    gone: list[int]
+    flags: list[FlagOut]
+
+
+class RunOut(Schema):
+    id: int
+    township_id: int
+    year: int
+    summary: dict[str, Any]
+
+
+class SettingsOut(Schema):
+    district_id: int
+    year: int
+    settings: dict[str, Any]
+    versions: list[dict[str, Any]]
+
+
+class SettingsIn(Schema):
+    district_id: int
+    year_from: int
+    data: dict[str, Any]
+    note: str = ""
+
+
+@router.get("/accountability/cases", response=list[CaseOut])
+def cases(
+    request,
+    year: int | None = None,
+    township_id: int | None = None,
+    state: str | None = None,
+    measure: str | None = None,
+):
+    township = None
+    if township_id is not None:
+        township = selectors.get_township(request.user, township_id)
+    return list(
+        selectors.cases(request.user, year=year, township=township, state=state, measure=measure)
+    )
+
+
+@router.get("/accountability/cases/{pk}", response=CaseOut)
+def case_get(request, pk: int):
+    return selectors.get_case(request.user, pk)
+
+
+@router.post("/accountability/cases/{pk}/{action}", response=CaseOut)
+def case_act(request, pk: int, action: str, payload: ActionIn):
+    case = selectors.get_case(request.user, pk)
+    if action not in services.ACTIONS:
+        raise Http404
+    kw: dict[str, Any] = {"actor": request.user, "case": case, "version": payload.version}
+    if action in ("reply", "appeal"):
+        kw["text"] = payload.text
+    elif action in ("decide", "dismiss"):
+        kw["decision"] = payload.decision
+    elif action == "reject":
+        kw["note"] = payload.note
+    elif action == "decide_appeal":
+        kw.update(decision=payload.decision, uphold=payload.uphold)
+    elif action == "carry_out":
+        kw.update(
+            outcome=payload.outcome,
+            note=payload.note,
+            amount=payload.amount,
+            sanction=payload.sanction,
+        )
+    services.ACTIONS[action](**kw)
+    return selectors.get_case(request.user, pk)
+
+
+def _preview_out(pv) -> dict:
+    return {
+        "township_id": pv.township.pk,
+        "year": pv.year,
+        "has_facts": pv.has_facts,
+        "proposals": [
+            {
+                "key": r.key,
+                "change": r.change,
+                "case_id": r.case.pk if r.case else None,
+                "subject": r.proposal.subject,
+                "person_id": r.proposal.person_id,
+                "post_id": r.proposal.post_id,
+                "village_id": r.proposal.village_id,
+                "measure": r.proposal.measure,
+                "clause": r.proposal.clause,
+                "leading": r.proposal.leading,
+                "reasons": r.explanations,
+            }
+            for r in pv.rows
+        ],
+        "gone": [c.pk for c in pv.gone],
+        "flags": [{"rule": f.rule, "clause": f.clause, "message": f.explain()} for f in pv.flags],
+    }
+
+
+@router.get("/accountability/townships/{pk}/{year}/preview", response=PreviewOut)
+def preview(request, pk: int, year: int):
+    township = selectors.get_township(request.user, pk, "accountability.run")
+    return _preview_out(services.preview(actor=request.user, township=township, year=year))
+
+
+@router.post("/accountability/townships/{pk}/{year}/run", response={201: RunOut})
+def run(request, pk: int, year: int):
+    township = selectors.get_township(request.user, pk, "accountability.run")
+    return Status(201, services.run_open(actor=request.user, township=township, year=year))
+
+
+@router.get("/accountability/honours", response=list[CaseOut])
+def honours(request, year: int):
+    """§四.1: the cadres and teams with a "no honours" measure in force for ``year``."""
+    return [c for c in selectors.honours_ineligible(request.user, year) if c.in_force]
+
+
+def _district(request, pk: int) -> Unit:
+    district = get_object_or_404(Unit, pk=pk, kind=Unit.DISTRICT)
+    if not has_perm(request.user, "settings.manage", district):
+        raise PermissionDenied
+    return district
+
+
+@router.get("/accountability/settings", response=SettingsOut)
+def settings_get(request, district_id: int, year: int):
+    district = _district(request, district_id)
+    return {
+        "district_id": district.pk,
+        "year": year,
+        "settings": policy_for(district, year).to_json(),
+        "versions": [
+            {
+                "id": v.pk,
+                "year_from": v.year_from,
+                "note": v.note,
+                "created_at": v.created_at.isoformat(),
+                "data": v.data,
+            }
+            for v in history(district)
+        ],
+    }
+
+
+@router.post("/accountability/settings", response={201: SettingsOut})
+def settings_set(request, payload: SettingsIn):
+    district = get_object_or_404(Unit, pk=payload.district_id, kind=Unit.DISTRICT)
+    set_policy(
+        actor=request.user,
+        district=district,
+        year_from=payload.year_from,
+        data=payload.data,
+        note=payload.note,
+    )
+    return Status(201, settings_get(request, district.pk, payload.year_from))

@@ -216,7 +216,12 @@ class Loss:
     loss_id: Id | None = None
 
 
-@dataclass(frozen=True, slots=True)
+# The fact classes are not ``frozen``: a frozen dataclass's __init__ sets each field through
+# object.__setattr__, five times slower, and a province reads 300,000 of them per run. Treat
+# them as immutable all the same (``dataclasses.replace`` for a changed copy); they hash by value.
+
+
+@dataclass(slots=True, unsafe_hash=True)
 class PostYear:
     """One post holder's facts for one year. Under 一肩挑 a person has one per post."""
 
@@ -236,7 +241,7 @@ class PostYear:
     discipline_violations: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class TeamYear:
     """The village team's facts for one year."""
 
@@ -254,7 +259,7 @@ class TeamYear:
 # --------------------------------------------------------------------------- output
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Proposal:
     """A measure the facts call for, for a township official to decide.
 
@@ -427,6 +432,16 @@ def _team_chain(
     return sorted(years)
 
 
+# Hot paths read a Fraction's ``_numerator``/``_denominator`` slots: the public names are
+# properties, and at province scale (hundreds of thousands of comparisons) the calls show.
+
+
+def _line(threshold: int | Fraction) -> tuple[int, int]:
+    """A threshold percent as an exact (numerator, denominator) pair."""
+    t = Fraction(threshold)
+    return t.numerator, t.denominator
+
+
 def _reason(rule: str, measure: str, facts: dict[str, Any], subject: str = POST) -> Finding:
     message = _MSG.get((subject, rule), _MSG[rule])
     return Finding(rule, CLAUSES[measure], message, facts, WARN)
@@ -524,7 +539,13 @@ def _act_reasons(
 
 
 def _satisfaction_facts(rate: Fraction, key: str = "") -> dict[str, Any]:
-    return {f"{key}rate": format_percent(rate), f"{key}satisfaction": str(rate)}
+    if type(rate) is Fraction and rate.numerator >= 0:
+        # format_percent's truncation to hundredths, without its checks (hot at scale).
+        hundredths = rate.numerator * 10000 // rate.denominator
+        text = f"{hundredths // 100}.{hundredths % 100:02d}%"
+    else:
+        text = format_percent(rate)
+    return {f"{key}rate": text, f"{key}satisfaction": str(rate)}
 
 
 class _Context:
@@ -534,6 +555,15 @@ class _Context:
         self.settings = settings
         self.yellow_text = format_threshold(settings.yellow_card_below)
         self.resign_text = format_threshold(settings.resignation_below)
+        self.yellow_line = _line(settings.yellow_card_below)
+        self.resign_line = _line(settings.resignation_below)
+
+    @staticmethod
+    def below(rate, line: tuple[int, int], threshold) -> bool:
+        """``is_below`` with the threshold's numerator and denominator computed once."""
+        if type(rate) is Fraction:
+            return rate._numerator * 100 * line[1] < line[0] * rate._denominator
+        return is_below(rate, threshold)
 
 
 def _yellow_and_resignation(
@@ -551,7 +581,9 @@ def _yellow_and_resignation(
     resign: list[Finding] = []
     if pledges_met is False:
         yellow.append(_reason(PLEDGES_NOT_MET, YELLOW_CARD, {"year": year}, subject))
-    if satisfaction is not None and is_below(satisfaction, settings.yellow_card_below):
+    if satisfaction is not None and ctx.below(
+        satisfaction, ctx.yellow_line, settings.yellow_card_below
+    ):
         facts = {"year": year, "threshold": ctx.yellow_text, **_satisfaction_facts(satisfaction)}
         yellow.append(_reason(SATISFACTION_BELOW_YELLOW, YELLOW_CARD, facts, subject))
     if subject == TEAM:
@@ -570,7 +602,9 @@ def _yellow_and_resignation(
             f"{key}chain_year_list": chain,
         }
         resign.append(_reason(chain_rule, RESIGNATION, facts))
-    if satisfaction is not None and is_below(satisfaction, settings.resignation_below):
+    if satisfaction is not None and ctx.below(
+        satisfaction, ctx.resign_line, settings.resignation_below
+    ):
         facts = {
             "year": year,
             "resignation_threshold": ctx.resign_text,
@@ -595,7 +629,11 @@ def _emit(
     """Append one proposal per (measure, reasons); the heaviest (first of equals) leads."""
     if not pending:
         return
-    lead = max(range(len(pending)), key=lambda i: SEVERITY_RANK[pending[i][0]])
+    lead, top = 0, -1
+    for i, (measure, _reasons) in enumerate(pending):
+        rank = SEVERITY_RANK[measure]
+        if rank > top:  # the first of equals leads
+            lead, top = i, rank
     for i, (measure, reasons) in enumerate(pending):
         facts: dict[str, Any] = {}
         for r in reasons:
@@ -644,24 +682,52 @@ def assess(
     current = list(current)
     teams = list(teams)
 
+    # Only a year assessed with its pledges not fulfilled can extend a chain, so only those
+    # are indexed (a later entry for the same key replaces an earlier one, as a lookup would).
+    # A chain looks back from a year to earlier ones, so facts of the latest year given are
+    # never looked up and need no index entry (most of a run's facts: one year's).
     post_index: dict[tuple[Id, int, Id], PostYear] = {}
     team_index: dict[tuple[Id, int], TeamYear] = {}
-    for item in (*history, *current, *teams):
-        if isinstance(item, PostYear):
-            post_index[(item.post_id, item.year, item.person_id)] = item
-        else:
-            team_index[(item.village_id, item.year)] = item
+    # One pass over the year's posts: the years given, and who holds the posts that answer for
+    # the team's resignation.
+    leader_kinds = settings.team_resignation_posts
     holders: dict[tuple[Id, int], list[PostYear]] = defaultdict(list)
+    years = {t.year for t in teams}
+    add_year = years.add
     for p in current:
-        if p.post_kind in settings.team_resignation_posts:
+        add_year(p.year)
+        if p.post_kind in leader_kinds:
             holders[(p.village_id, p.year)].append(p)
-
+    latest = max(years, default=None)
+    earlier = [x for x in (*current, *teams) if x.year != latest] if len(years) > 1 else []
+    for item in (*history, *earlier):
+        if type(item) is PostYear or isinstance(item, PostYear):
+            key = (item.post_id, item.year, item.person_id)
+            index = post_index
+        else:
+            key = (item.village_id, item.year)
+            index = team_index
+        if item.pledges_met is False and item.assessed:
+            index[key] = item
+        elif index:
+            index.pop(key, None)
     proposals: list[Proposal] = []
     flags: list[Finding] = []
     # Team-driven resignation reasons, waiting for their post-year: (post, year, person).
     from_team: dict[tuple[Id, int, Id], list[Finding]] = {}
 
+    yellow_num, yellow_den = _line(settings.yellow_card_below)
     for t in teams:
+        sat = t.satisfaction
+        if (
+            not (t.losses or t.integrity_breaches)
+            and t.assessed
+            and t.goals_met is not False
+            and t.pledges_met is True
+            and type(sat) is Fraction
+            and sat._numerator * 100 * yellow_den >= yellow_num * sat._denominator
+        ):
+            continue  # fast path: nothing fires, nothing to flag (see the post loop)
         pending: list[tuple[str, list[Finding]]] = []
         if t.losses:
             for reason in _loss_measures(t.losses, t.year, settings, flags, _team_ids(t)):
@@ -711,6 +777,27 @@ def assess(
         )
 
     for p in current:
+        # Fast path (most posts at province scale): nothing fires and nothing is flagged when
+        # there are no acts, no reasons from the team, and the year either was not assessed or
+        # was assessed and graded with goals and pledges met and satisfaction not below the
+        # yellow-card line (hence not below the lower resignation line either).
+        sat = p.satisfaction
+        if (
+            not p.assessed
+            or (
+                p.graded
+                and p.goals_met is True
+                and p.pledges_met is True
+                and type(sat) is Fraction
+                and sat._numerator * 100 * yellow_den >= yellow_num * sat._denominator
+            )
+        ) and not (
+            p.losses
+            or p.integrity_breaches
+            or p.discipline_violations
+            or (from_team and (p.post_id, p.year, p.person_id) in from_team)
+        ):
+            continue
         pending = []
         # §四.2 and §四.4 answer for acts, whatever the assessment.
         if p.losses:
@@ -786,3 +873,140 @@ def propose(
 ) -> list[Proposal]:
     """The proposals of ``assess``, without the flags."""
     return assess(current, teams, history, settings).proposals
+
+
+# --------------------------------------------------------------------------- the case workflow
+#
+# A proposal becomes a case; people carry it through a fair procedure (DOMAIN.md "Due
+# process"): the cadre may reply (申辩) within the reply window, named township officials decide
+# (a resignation demand needs a second approver, a different person), the cadre may appeal
+# (申诉) within the appeal window while the measure stays in force, the appeal is decided by
+# someone who took no part in the decision, and the measure is carried out.
+
+PROPOSED = "proposed"
+REPLIED = "replied"
+AWAITING_APPROVAL = "awaiting_approval"
+DECIDED = "decided"
+APPEALED = "appealed"
+CARRIED_OUT = "carried_out"
+DISMISSED = "dismissed"
+REVOKED = "revoked"
+
+CASE_STATES = (
+    PROPOSED,
+    REPLIED,
+    AWAITING_APPROVAL,
+    DECIDED,
+    APPEALED,
+    CARRIED_OUT,
+    DISMISSED,
+    REVOKED,
+)
+#: States in which the measure applies: decided, under appeal (it stays in force), carried out.
+IN_FORCE = (DECIDED, APPEALED, CARRIED_OUT)
+#: States before a decision.
+UNDECIDED = (PROPOSED, REPLIED, AWAITING_APPROVAL)
+#: Final states.
+CLOSED = (CARRIED_OUT, DISMISSED, REVOKED)
+
+#: The workflow as data: (state, action) → next state. Each action has a guard in services.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (PROPOSED, "reply"): REPLIED,
+    (PROPOSED, "waive"): REPLIED,
+    (PROPOSED, "decide"): DECIDED,
+    (REPLIED, "decide"): DECIDED,
+    (PROPOSED, "decide_for_approval"): AWAITING_APPROVAL,
+    (REPLIED, "decide_for_approval"): AWAITING_APPROVAL,
+    (PROPOSED, "dismiss"): DISMISSED,
+    (REPLIED, "dismiss"): DISMISSED,
+    (AWAITING_APPROVAL, "approve"): DECIDED,
+    (AWAITING_APPROVAL, "reject"): REPLIED,
+    (DECIDED, "appeal"): APPEALED,
+    (APPEALED, "uphold"): DECIDED,
+    (APPEALED, "overturn"): REVOKED,
+    (DECIDED, "carry_out"): CARRIED_OUT,
+}
+ACTIONS = tuple(dict.fromkeys(a for _s, a in TRANSITIONS))
+
+#: Measures whose decision needs a second approver (DOMAIN: forced resignation needs two).
+SECOND_APPROVAL = (RESIGNATION,)
+
+# Posts of the village committee (elected; 组织法 Art. 11) and of the party branch.
+COMMITTEE_POSTS = ("committee_director", "committee_deputy_director", "committee_member")
+PARTY_POSTS = ("branch_secretary", "branch_deputy_secretary", "branch_committee_member")
+
+# How a measure is carried out (the outcome recorded with ``carry_out``).
+RESIGNATION_ACCEPTED = "resignation_accepted"
+RECALLED = "recalled"
+RECALL_FAILED = "recall_failed"
+TERMINATED_TWO_INCOMPETENT = "terminated_two_incompetent"
+PARTY_PROCEDURE = "party_procedure"
+PENALTY_PAID = "penalty_paid"
+NOTICE_ISSUED = "notice_issued"
+WARNING_ISSUED = "warning_issued"
+HONOURS_WITHHELD = "honours_withheld"
+SANCTION_RECORDED = "sanction_recorded"
+NO_SANCTION = "no_sanction"
+
+#: Outcomes that leave the post vacant.
+VACATING = (RESIGNATION_ACCEPTED, RECALLED, TERMINATED_TWO_INCOMPETENT, PARTY_PROCEDURE)
+
+#: The sanctions a competent body may impose (§四.4; DOMAIN.md "Measures").
+SANCTIONS = ("warning", "serious_warning", "removal_from_party_post", "probation", "expulsion")
+
+
+def needs_second_approval(measure: str) -> bool:
+    return measure in SECOND_APPROVAL
+
+
+def decide_action(measure: str) -> str:
+    """The workflow action that records a township decision to apply ``measure``."""
+    return "decide_for_approval" if needs_second_approval(measure) else "decide"
+
+
+def next_state(state: str, action: str) -> str | None:
+    return TRANSITIONS.get((state, action))
+
+
+def carry_out_outcomes(measure: str, post_kind: str | None) -> tuple[str, ...]:
+    """The ways ``measure`` may be carried out for a post of ``post_kind``.
+
+    A village committee post follows the legal path (组织法 Art. 11: no organisation may remove
+    an elected member): the resignation is accepted, a recall vote (罢免) removes the member or
+    fails, or the post ends after two consecutive 不称职 evaluations. A party post follows party
+    procedure. A team-level measure has no post.
+    """
+    if measure == RESIGNATION:
+        if post_kind in COMMITTEE_POSTS:
+            return (RESIGNATION_ACCEPTED, RECALLED, RECALL_FAILED, TERMINATED_TWO_INCOMPETENT)
+        return (RESIGNATION_ACCEPTED, PARTY_PROCEDURE)
+    return {
+        ECONOMIC_PENALTY: (PENALTY_PAID,),
+        CRITICISM: (NOTICE_ISSUED,),
+        YELLOW_CARD: (WARNING_ISSUED,),
+        NO_HONOURS: (HONOURS_WITHHELD,),
+        DISCIPLINE_REFERRAL: (SANCTION_RECORDED, NO_SANCTION),
+    }[measure]
+
+
+def case_key(p: Proposal, index: int = 0) -> str:
+    """One case per person, post, year and measure (per village, year and measure for the
+    team); a second loss of the same post-year is a second economic-penalty case."""
+    suffix = f":{index}" if index else ""
+    if p.measure == ECONOMIC_PENALTY and p.facts.get("loss_id") is not None:
+        suffix = f":loss{p.facts['loss_id']}{suffix}"
+    if p.subject == TEAM:
+        return f"team:{p.village_id}:{p.year}:{p.measure}{suffix}"
+    return f"post:{p.person_id}:{p.post_id}:{p.year}:{p.measure}{suffix}"
+
+
+def keyed(proposals: Iterable[Proposal]) -> dict[str, Proposal]:
+    """Proposals by case key, numbering repeated keys (several losses) in order."""
+    out: dict[str, Proposal] = {}
+    seen: dict[str, int] = defaultdict(int)
+    for p in proposals:
+        base = case_key(p)
+        n = seen[base]
+        seen[base] += 1
+        out[case_key(p, n)] = p
+    return out
