@@ -1,5 +1,385 @@
-"""JSON API of the evaluation step: the same services and permissions as the pages."""
+"""JSON API of the evaluation step (§三.6, §四): the same services and permissions as the pages.
 
-from ninja import Router
+Assessment groups, verdicts, losses and breaches; rounds (create, check-in, open, close, void),
+paper tallies and their confirmation, phone ballots (public, ``auth=None``: the one-time code is
+the credential; the answer carries no receipt), the year's results and their confirmation.
+A round's counts are shown only once it is closed.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema, Status
+
+from jiannuo.core.permissions import has_perm
+from jiannuo.organisation.models import Post, Unit
+from jiannuo.pledges.models import PledgeItem
+
+from . import selectors, services
+from .models import Round, Tally, Target, Voter
 
 router = Router(tags=["evaluation"])
+
+
+class GroupIn(Schema):
+    township_id: int
+    year: int
+    name: str
+    member_ids: list[int]
+    village_ids: list[int]
+
+
+class GroupOut(Schema):
+    id: int
+    township_id: int
+    year: int
+    name: str
+
+
+class VerdictIn(Schema):
+    item_id: int
+    verdict: str
+    reason: str = ""
+    evidence: str = ""
+    version: int | None = None
+
+
+class VerdictOut(Schema):
+    id: int
+    item_id: int
+    verdict: str
+    reason: str
+    evidence: str
+    version: int
+
+
+class LossIn(Schema):
+    village_id: int
+    year: int
+    amount: Decimal
+    cause: str
+    description: str
+    breach_clause: str = ""
+    post_ids: list[int] = []
+    team: bool = False
+
+
+class BreachIn(Schema):
+    village_id: int
+    year: int
+    kind: str
+    description: str
+    post_id: int | None = None
+    referred_to: str = ""
+
+
+class CreatedOut(Schema):
+    id: int
+
+
+class RoundIn(Schema):
+    village_id: int
+    year: int
+    method: str
+
+
+class TargetOut(Schema):
+    id: int
+    post_id: int | None
+    label: str
+
+
+class TallyOut(Schema):
+    id: int
+    target_id: int
+    issued: int
+    returned: int
+    spoiled: int
+    counts: dict
+    source: str
+    confirmed: bool
+    version: int
+
+
+class RoundOut(Schema):
+    id: int
+    village_id: int
+    year: int
+    method: str
+    state: str
+    eligible: int
+    present: int
+    options: list[str]
+    targets: list[TargetOut]
+    tallies: list[TallyOut] | None = None
+
+
+class CheckinIn(Schema):
+    voter_id: int
+
+
+class BallotIn(Schema):
+    code: str
+    choices: dict[str, str]
+
+
+class TallyIn(Schema):
+    target_id: int
+    issued: int
+    returned: int
+    spoiled: int = 0
+    counts: dict[str, int]
+
+
+class ResultRowOut(Schema):
+    post_id: int | None
+    label: str
+    rate: str
+    goals_met: bool | None
+    pledges_met: bool | None
+    grade: str
+    graded: bool
+
+
+class ResultsOut(Schema):
+    village_id: int
+    year: int
+    confirmed: bool
+    problems: list[str]
+    rows: list[ResultRowOut]
+
+
+def _round_out(rnd: Round) -> dict:
+    out = {
+        "id": rnd.pk,
+        "village_id": rnd.village_id,
+        "year": rnd.year,
+        "method": rnd.method,
+        "state": rnd.state,
+        "eligible": rnd.eligible,
+        "present": rnd.present,
+        "options": rnd.options,
+        "targets": list(rnd.targets.all()),
+        "tallies": None,
+    }
+    if rnd.state == Round.CLOSED:
+        out["tallies"] = list(Tally.objects.filter(round=rnd))
+    return out
+
+
+def _village(request, pk) -> Unit:
+    return selectors.village(request.user, pk)
+
+
+@router.post("/evaluation/groups", response={201: GroupOut})
+def group_create(request, payload: GroupIn):
+    township = get_object_or_404(Unit, pk=payload.township_id, kind=Unit.TOWNSHIP)
+    group = services.group_create(
+        actor=request.user,
+        township=township,
+        year=payload.year,
+        name=payload.name,
+        members=User.objects.filter(pk__in=payload.member_ids),
+        villages=Unit.objects.filter(pk__in=payload.village_ids),
+    )
+    return Status(201, group)
+
+
+@router.get("/evaluation/groups", response=list[GroupOut])
+def groups(request, year: int | None = None):
+    return list(selectors.groups(request.user, year))
+
+
+@router.post("/evaluation/verdicts", response={201: VerdictOut})
+def verdict(request, payload: VerdictIn):
+    item = get_object_or_404(PledgeItem, pk=payload.item_id)
+    row = services.verdict_record(
+        actor=request.user,
+        item=item,
+        verdict=payload.verdict,
+        reason=payload.reason,
+        evidence=payload.evidence,
+        version=payload.version,
+    )
+    return Status(201, row)
+
+
+@router.post("/evaluation/losses", response={201: CreatedOut})
+def loss(request, payload: LossIn):
+    village = _village(request, payload.village_id)
+    row = services.loss_record(
+        actor=request.user,
+        village=village,
+        year=payload.year,
+        amount=payload.amount,
+        cause=payload.cause,
+        description=payload.description,
+        breach_clause=payload.breach_clause,
+        posts=Post.objects.filter(village=village, pk__in=payload.post_ids),
+        team=payload.team,
+    )
+    return Status(201, {"id": row.pk})
+
+
+@router.post("/evaluation/breaches", response={201: CreatedOut})
+def breach(request, payload: BreachIn):
+    village = _village(request, payload.village_id)
+    post = None
+    if payload.post_id is not None:
+        post = get_object_or_404(Post, pk=payload.post_id, village=village)
+    row = services.breach_record(
+        actor=request.user,
+        village=village,
+        year=payload.year,
+        kind=payload.kind,
+        post=post,
+        description=payload.description,
+        referred_to=payload.referred_to,
+    )
+    return Status(201, {"id": row.pk})
+
+
+@router.get("/evaluation/rounds", response=list[RoundOut])
+def rounds(request, year: int | None = None):
+    return [_round_out(r) for r in selectors.rounds(request.user, year).prefetch_related("targets")]
+
+
+@router.post("/evaluation/rounds", response={201: RoundOut})
+def round_create(request, payload: RoundIn):
+    village = _village(request, payload.village_id)
+    rnd = services.round_create(
+        actor=request.user, village=village, year=payload.year, method=payload.method
+    )
+    return Status(201, _round_out(rnd))
+
+
+@router.get("/evaluation/rounds/{pk}", response=RoundOut)
+def round_get(request, pk: int):
+    return _round_out(selectors.get_round(request.user, pk))
+
+
+@router.post("/evaluation/rounds/{pk}/checkins", response={201: CreatedOut})
+def checkin(request, pk: int, payload: CheckinIn):
+    rnd = selectors.get_round(request.user, pk)
+    voter = get_object_or_404(Voter, pk=payload.voter_id, round=rnd)
+    services.voter_checkin(actor=request.user, round=rnd, voter=voter)
+    return Status(201, {"id": voter.pk})
+
+
+@router.post("/evaluation/rounds/{pk}/steps/{action}", response=RoundOut)
+def round_step(request, pk: int, action: str, reason: str = ""):
+    rnd = selectors.get_round(request.user, pk)
+    if action == "open":
+        rnd = services.round_open(actor=request.user, round=rnd)
+    elif action == "close":
+        rnd = services.round_close(actor=request.user, round=rnd)
+    elif action == "void":
+        rnd = services.round_void(actor=request.user, round=rnd, reason=reason)
+    else:
+        raise Http404
+    return _round_out(rnd)
+
+
+@router.get("/evaluation/rounds/{pk}/codes", response=list[str])
+def codes(request, pk: int):
+    """The one-time codes handed out (presiding officer only), in no particular order."""
+    rnd = selectors.get_round(request.user, pk)
+    if not has_perm(request.user, "evaluation.preside", rnd.village):
+        raise PermissionDenied
+    return sorted(
+        Voter.objects.filter(round=rnd, code__isnull=False, used=False).values_list(
+            "code", flat=True
+        )
+    )
+
+
+@router.post("/evaluation/rounds/{pk}/ballots", auth=None, response={201: None})
+def ballot(request, pk: int, payload: BallotIn):
+    services.ballot_cast(code=payload.code, choices=payload.choices, round_id=pk)
+    return Status(201, None)
+
+
+@router.post("/evaluation/rounds/{pk}/tallies", response={201: TallyOut})
+def tally_enter(request, pk: int, payload: TallyIn):
+    rnd = selectors.get_round(request.user, pk)
+    target = get_object_or_404(Target, pk=payload.target_id, round=rnd)
+    row = services.tally_enter(
+        actor=request.user,
+        target=target,
+        issued=payload.issued,
+        returned=payload.returned,
+        spoiled=payload.spoiled,
+        counts=payload.counts,
+    )
+    return Status(201, row)
+
+
+@router.post("/evaluation/tallies/{pk}/confirm", response=TallyOut)
+def tally_confirm(request, pk: int, version: int | None = None):
+    tally = get_object_or_404(Tally.objects.select_related("round__village"), pk=pk)
+    selectors.get_round(request.user, tally.round_id)
+    if version is not None:
+        tally.version = version
+    return services.tally_confirm(actor=request.user, tally=tally)
+
+
+def _results(village, year) -> dict:
+    from .models import YearResult
+
+    confirmed = YearResult.objects.filter(village=village, year=year).first()
+    if confirmed is not None:
+        rows = [
+            {
+                "post_id": r.post_id,
+                "label": r.label,
+                "rate": r.rate_text,
+                "goals_met": r.goals_met,
+                "pledges_met": r.pledges_met,
+                "grade": r.grade,
+                "graded": r.graded,
+            }
+            for r in confirmed.posts.all()
+        ]
+        return {
+            "village_id": village.pk,
+            "year": year,
+            "confirmed": True,
+            "problems": [],
+            "rows": rows,
+        }
+    computed = services.compute_results(village, year)
+    return {
+        "village_id": village.pk,
+        "year": year,
+        "confirmed": False,
+        "problems": [str(p) for p in computed["problems"]],
+        "rows": [
+            {
+                "post_id": getattr(r["post"], "pk", None),
+                "label": r["label"],
+                "rate": r["rate_text"],
+                "goals_met": r["goals_met"],
+                "pledges_met": r["pledges_met"],
+                "grade": r["grade"],
+                "graded": r["graded"],
+            }
+            for r in computed["rows"]
+        ],
+    }
+
+
+@router.get("/evaluation/results/{village_id}/{year}", response=ResultsOut)
+def results(request, village_id: int, year: int):
+    return _results(_village(request, village_id), year)
+
+
+@router.post("/evaluation/results/{village_id}/{year}/confirm", response=ResultsOut)
+def results_confirm(request, village_id: int, year: int):
+    village = _village(request, village_id)
+    services.results_confirm(actor=request.user, village=village, year=year)
+    return _results(village, year)

@@ -5,4 +5,24 @@ from . import views
 app_name = "evaluation"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("groups/new/", views.group_new, name="group_new"),
+    path("groups/<int:pk>/", views.group, name="group"),
+    path("villages/<int:village_id>/<int:year>/", views.village_year, name="village_year"),
+    path(
+        "villages/<int:village_id>/<int:year>/verdicts.xlsx",
+        views.verdicts_xlsx,
+        name="verdicts_xlsx",
+    ),
+    path(
+        "villages/<int:village_id>/<int:year>/<slug:action>/",
+        views.village_year_act,
+        name="village_year_act",
+    ),
+    path("rounds/new/", views.round_new, name="round_new"),
+    path("rounds/<int:pk>/", views.round_page, name="round"),
+    path("rounds/<int:pk>/slips/", views.slips, name="slips"),
+    path("rounds/<int:pk>/ballots/", views.ballots, name="ballots"),
+    path("rounds/<int:pk>/tallies.xlsx", views.tallies_xlsx, name="tallies_xlsx"),
+    path("rounds/<int:pk>/<slug:action>/", views.round_act, name="round_act"),
+    path("vote/<str:code>/", views.vote, name="vote"),
 ]

@@ -1,0 +1,118 @@
+"""Reads of the year-end step, scoped to what the user may see (404 outside the scope)."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.http import Http404
+
+from jiannuo.core.permissions import scope_q
+from jiannuo.organisation.models import Unit
+from jiannuo.pledges.models import PledgeItem
+
+from .models import AssessmentGroup, Breach, Loss, Round, Tally, Verdict, Voter, YearResult
+from .services import in_force_letters
+
+
+def village(user, village_id: int) -> Unit:
+    v = (
+        Unit.objects.filter(scope_q(user, "evaluation.view", field=""), kind=Unit.VILLAGE)
+        .filter(pk=village_id)
+        .select_related("parent")
+        .first()
+    )
+    if v is None:
+        raise Http404
+    return v
+
+
+def villages(user):
+    return list(
+        Unit.objects.filter(scope_q(user, "evaluation.view", field=""), kind=Unit.VILLAGE)
+        .select_related("parent")
+        .order_by("path")
+    )
+
+
+def rounds(user, year: int | None = None):
+    qs = Round.objects.filter(scope_q(user, "evaluation.view")).select_related("village")
+    if year:
+        qs = qs.filter(year=year)
+    return qs.order_by("village__path", "-id")
+
+
+def get_round(user, pk: int) -> Round:
+    rnd = (
+        Round.objects.filter(scope_q(user, "evaluation.view"), pk=pk)
+        .select_related("village", "village__parent")
+        .first()
+    )
+    if rnd is None:
+        raise Http404
+    return rnd
+
+
+def groups(user, year: int | None = None):
+    qs = AssessmentGroup.objects.filter(
+        scope_q(user, "evaluation.view", field="township")
+    ).prefetch_related("members", "villages")
+    if year:
+        qs = qs.filter(year=year)
+    return qs
+
+
+def get_group(user, pk: int) -> AssessmentGroup:
+    group = groups(user).filter(pk=pk).first()
+    if group is None:
+        raise Http404
+    return group
+
+
+def results(user, year: int | None = None):
+    qs = YearResult.objects.filter(scope_q(user, "evaluation.view")).select_related("village")
+    if year:
+        qs = qs.filter(year=year)
+    return qs
+
+
+def assessment(village: Unit, year: int) -> dict:
+    """The letters in force with their items and verdicts, the losses and the breaches."""
+    letters = list(in_force_letters(village, year))
+    items = PledgeItem.objects.filter(
+        letter_version_id__in=[s.version_id for s in letters]
+    ).order_by("position")
+    by_version: dict[int, list] = {}
+    verdicts = {
+        v.item_id: v for v in Verdict.objects.filter(item__in=items).select_related("recorded_by")
+    }
+    for item in items:
+        item.current_verdict = verdicts.get(item.pk)
+        by_version.setdefault(item.letter_version_id, []).append(item)
+    for s in letters:
+        s.assessed_items = by_version.get(s.version_id, [])
+    return {
+        "letters": letters,
+        "losses": list(
+            Loss.objects.filter(village=village, year=year).prefetch_related(Prefetch("posts"))
+        ),
+        "breaches": list(
+            Breach.objects.filter(village=village, year=year).select_related("post__person")
+        ),
+        "missing": sum(1 for i in items if i.pk not in verdicts),
+    }
+
+
+def round_detail(rnd: Round) -> dict:
+    targets = list(rnd.targets.select_related("post__person"))
+    tallies = {
+        t.target_id: t
+        for t in Tally.objects.filter(round=rnd).select_related("entered_by", "confirmed_by")
+    }
+    for t in targets:
+        t.current_tally = tallies.get(t.pk)
+    voters = list(Voter.objects.filter(round=rnd).select_related("person"))
+    return {
+        "targets": targets,
+        "voters": voters,
+        "used": sum(1 for v in voters if v.used),
+        "issued": sum(1 for v in voters if v.code),
+    }

@@ -1,0 +1,880 @@
+"""Writes of the year-end step (§三.6, §四): the assessment group and its verdicts, losses and
+breaches; the democratic evaluation round (paper tallies, phone ballots); the township's
+confirmation of the year's results.
+
+Every function checks permission and state, runs in one transaction and writes audit rows;
+round and result state changes write a ``Transition`` row. The rules are ``evaluation.rules``;
+district settings come from ``policy_for``.
+
+Anonymity: casting a phone ballot writes only two rows — the voter's code marked used (one
+conditional UPDATE) and a ``Ballot`` with a random id — and no audit row, since an audit row
+per ballot would order ballots against codes. The round's opening and closing are audited with
+the counts.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiannuo.core import audit
+from jiannuo.core import roles as core_roles
+from jiannuo.core.errors import ConflictError, ServiceError
+from jiannuo.core.models import Transition
+from jiannuo.core.permissions import has_perm, require, roles_at
+from jiannuo.organisation.models import Person, Post, Term, Unit
+from jiannuo.organisation.policy import policy_for
+from jiannuo.pledges.models import Letter, PledgeItem
+from jiannuo.signing.models import SignedLetter
+
+from . import rules
+from .models import (
+    FULFILLED,
+    LOSS_CAUSES,
+    REASONS,
+    VERDICTS,
+    AssessmentGroup,
+    Ballot,
+    Breach,
+    Loss,
+    PostResult,
+    Round,
+    Tally,
+    Target,
+    Verdict,
+    Voter,
+    YearResult,
+)
+
+#: The round workflow as data: (state, action) → next state.
+ROUND_TRANSITIONS = {
+    (Round.DRAFT, "open"): Round.OPEN,
+    (Round.OPEN, "close"): Round.CLOSED,
+    (Round.DRAFT, "void"): Round.VOID,
+    (Round.OPEN, "void"): Round.VOID,
+    (Round.CLOSED, "void"): Round.VOID,
+}
+RESULT_TRANSITIONS = {("", "confirm"): YearResult.CONFIRMED}
+
+ASSESSOR_ROLES = {
+    core_roles.ASSESSOR,
+    core_roles.TOWNSHIP_STAFF,
+    core_roles.TOWNSHIP_DEPUTY,
+    core_roles.TOWNSHIP_SECRETARY,
+}
+
+
+def _transition(actor, obj, object_type, from_state, action, to_state, note=""):
+    Transition.objects.create(
+        object_type=object_type,
+        object_id=str(obj.pk),
+        from_state=from_state,
+        action=action,
+        to_state=to_state,
+        actor=actor if getattr(actor, "pk", None) else None,
+        note=note,
+    )
+
+
+def term_for(village: Unit, year: int) -> Term:
+    term = (
+        Term.objects.filter(district_id=village.district_id, start__year__lte=year)
+        .filter(end__year__gte=year)
+        .order_by("-start")
+        .first()
+    )
+    if term is None:
+        raise ServiceError(_("No term of office covers %(year)s.") % {"year": year}, code="no_term")
+    return term
+
+
+def in_force_letters(village, year: int):
+    """The signed letters in force for ``village`` and ``year`` (team and every post)."""
+    return (
+        SignedLetter.objects.filter(
+            letter__village=village, letter__year=year, superseded_at__isnull=True
+        )
+        .select_related("letter", "letter__post", "letter__post__person", "version")
+        .order_by("letter__kind", "letter__post_id")
+    )
+
+
+def _result_confirmed(village, year) -> bool:
+    return YearResult.objects.filter(
+        village=village, year=year, state=YearResult.CONFIRMED
+    ).exists()
+
+
+def _not_confirmed(village, year):
+    if _result_confirmed(village, year):
+        raise ConflictError(
+            _("The results of %(year)s are confirmed; they can no longer change.") % {"year": year},
+            code="results_confirmed",
+        )
+
+
+# --- Assessment group ------------------------------------------------------------------------
+
+
+def group_create(*, actor, township: Unit, year: int, name: str, members, villages):
+    """§三.6: the township forms the assessment group for a year."""
+    if township.kind != Unit.TOWNSHIP:
+        raise ServiceError(_("An assessment group belongs to a township."), code="not_township")
+    require(actor, "evaluation.manage", township)
+    name = (name or "").strip()
+    members, villages = list(members), list(villages)
+    if not name:
+        raise ServiceError(_("Give the group a name."), code="name")
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        raise ServiceError(_("The year must be between 2000 and 2100."), code="year_invalid")
+    if not members:
+        raise ServiceError(_("The group needs at least one member."), code="members")
+    refused = [u.get_username() for u in members if not (roles_at(u, township) & ASSESSOR_ROLES)]
+    if refused:
+        raise ServiceError(
+            _("Not assessors or township staff of this township: %(names)s.")
+            % {"names": ", ".join(refused)},
+            code="member_not_assessor",
+        )
+    if not villages:
+        raise ServiceError(_("Assign at least one village."), code="villages")
+    outside = [v.name for v in villages if v.kind != Unit.VILLAGE or v.parent_id != township.pk]
+    if outside:
+        raise ServiceError(
+            _("Not villages of this township: %(names)s.") % {"names": ", ".join(outside)},
+            code="village_outside",
+        )
+    if AssessmentGroup.objects.filter(township=township, year=year, name=name).exists():
+        raise ServiceError(_("A group of that name exists for the year."), code="duplicate")
+    with transaction.atomic():
+        group = AssessmentGroup.objects.create(
+            township=township, year=year, name=name, created_by=actor
+        )
+        group.members.set(members)
+        group.villages.set(villages)
+        audit.record(
+            actor,
+            "assessment_group.create",
+            group,
+            changes={
+                "year": year,
+                "name": name,
+                "members": [u.pk for u in members],
+                "villages": [v.pk for v in villages],
+            },
+        )
+    return group
+
+
+def is_assessor_for(user, village: Unit, year: int) -> bool:
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and has_perm(user, "evaluation.assess", village)
+        and AssessmentGroup.objects.filter(year=year, members=user, villages=village).exists()
+    )
+
+
+def _require_assessor(actor, village: Unit, year: int) -> None:
+    require(actor, "evaluation.assess", village)
+    if not AssessmentGroup.objects.filter(year=year, members=actor, villages=village).exists():
+        raise PermissionDenied(
+            _("Only members of the assessment group for %(village)s in %(year)s may do this.")
+            % {"village": village.name, "year": year}
+        )
+
+
+# --- Verdicts, losses, breaches --------------------------------------------------------------
+
+
+def verdict_record(
+    *, actor, item: PledgeItem, verdict: str, reason: str = "", evidence: str = "", version=None
+) -> Verdict:
+    """§三.6: the assessment group's verdict on one pledged item of a letter in force."""
+    signed = (
+        SignedLetter.objects.filter(version_id=item.letter_version_id, superseded_at__isnull=True)
+        .select_related("letter", "letter__village")
+        .first()
+    )
+    if signed is None or signed.letter.year is None:
+        raise ServiceError(
+            _("Only items of a signed annual letter in force are assessed."), code="not_in_force"
+        )
+    village, year = signed.letter.village, signed.letter.year
+    _require_assessor(actor, village, year)
+    if verdict not in dict(VERDICTS):
+        raise ServiceError(_("Choose fulfilled, partly or not fulfilled."), code="verdict")
+    reason = reason or ""
+    if reason and reason not in dict(REASONS):
+        raise ServiceError(_("Unknown reason."), code="reason")
+    if verdict != FULFILLED and not reason:
+        raise ServiceError(
+            _("Give the reason why the item was not (fully) fulfilled."), code="reason_required"
+        )
+    if verdict == FULFILLED:
+        reason = ""
+    evidence = (evidence or "").strip()
+    with transaction.atomic():
+        _not_confirmed(village, year)
+        row = Verdict.objects.select_for_update().filter(item=item).first()
+        before = None
+        if row is None:
+            row = Verdict(item=item, village=village, year=year)
+        else:
+            if version is not None and int(version) != row.version:
+                raise ConflictError(
+                    _("Someone else changed this verdict meanwhile; reload and try again.")
+                )
+            before = {"verdict": row.verdict, "reason": row.reason}
+            row.version += 1
+        row.verdict, row.reason, row.evidence, row.recorded_by = verdict, reason, evidence, actor
+        row.save()
+        audit.record(
+            actor,
+            "verdict.record",
+            row,
+            changes={"item": item.pk, "verdict": verdict, "reason": reason, "before": before},
+        )
+    return row
+
+
+def _posts_of(village: Unit, posts) -> list[Post]:
+    posts = list(posts or [])
+    wrong = [p for p in posts if p.village_id != village.pk]
+    if wrong:
+        raise ServiceError(_("The responsible posts must be of this village."), code="post")
+    return posts
+
+
+def loss_record(
+    *,
+    actor,
+    village: Unit,
+    year: int,
+    amount,
+    cause: str,
+    description: str,
+    posts=(),
+    team: bool = False,
+    breach_clause: str = "",
+) -> Loss:
+    """§四.2: a loss to the collective or villagers, its cause and the posts responsible."""
+    _require_assessor(actor, village, year)
+    try:
+        amount = Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        raise ServiceError(_("The amount must be a number of yuan."), code="amount") from None
+    if not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2:
+        raise ServiceError(_("The amount must be a positive number of yuan."), code="amount")
+    if cause not in dict(LOSS_CAUSES):
+        raise ServiceError(_("Choose the cause of the loss."), code="cause")
+    description = (description or "").strip()
+    if not description:
+        raise ServiceError(_("Describe the loss."), code="description")
+    posts = _posts_of(village, posts)
+    if not posts and not team:
+        raise ServiceError(
+            _("Name the responsible posts or attribute the loss to the team."), code="posts"
+        )
+    with transaction.atomic():
+        _not_confirmed(village, year)
+        loss = Loss.objects.create(
+            village=village,
+            year=year,
+            amount=amount,
+            cause=cause,
+            breach_clause=(breach_clause or "").strip()[:12],
+            description=description[:500],
+            team=bool(team),
+            recorded_by=actor,
+        )
+        loss.posts.set(posts)
+        audit.record(
+            actor,
+            "loss.record",
+            loss,
+            changes={
+                "amount": amount,
+                "cause": cause,
+                "posts": [p.pk for p in posts],
+                "team": bool(team),
+                "breach_clause": loss.breach_clause,
+            },
+        )
+    return loss
+
+
+def breach_record(
+    *,
+    actor,
+    village: Unit,
+    year: int,
+    kind: str,
+    description: str,
+    post: Post | None = None,
+    referred_to: str = "",
+) -> Breach:
+    """§四.4: a broken integrity pledge (post or team) or a discipline violation (a post),
+    referred to the competent body."""
+    _require_assessor(actor, village, year)
+    if kind not in dict(Breach.KINDS):
+        raise ServiceError(_("Choose integrity or discipline."), code="kind")
+    description = (description or "").strip()
+    if not description:
+        raise ServiceError(_("Describe what happened."), code="description")
+    if post is not None:
+        _posts_of(village, [post])
+    if kind == Breach.DISCIPLINE and post is None:
+        raise ServiceError(_("A discipline violation names the post."), code="post")
+    with transaction.atomic():
+        _not_confirmed(village, year)
+        breach = Breach.objects.create(
+            village=village,
+            year=year,
+            kind=kind,
+            post=post,
+            description=description[:500],
+            referred_to=(referred_to or "").strip()[:100],
+            recorded_by=actor,
+        )
+        audit.record(
+            actor,
+            f"breach.{kind}",
+            breach,
+            changes={"post": getattr(post, "pk", None), "referred_to": breach.referred_to},
+        )
+    return breach
+
+
+# --- The evaluation round --------------------------------------------------------------------
+
+
+def eligible_voters(village: Unit, kinds, day=None):
+    """Party members and/or villager representatives on the rosters on ``day``."""
+    day = day or timezone.localdate()
+    return (
+        Person.objects.filter(posts__village=village, posts__kind__in=list(kinds))
+        .filter(posts__start__lte=day)
+        .filter(Q(posts__end__isnull=True) | Q(posts__end__gte=day))
+        .distinct()
+        .order_by("name", "id")
+    )
+
+
+def _may_preside(actor, village) -> bool:
+    return has_perm(actor, "evaluation.preside", village)
+
+
+def round_create(*, actor, village: Unit, year: int, method: str) -> Round:
+    """§三.6: a democratic evaluation round of a village for a year, with a ballot for every
+    cadre with a signed letter for the year and one for the team; the voters are taken from
+    the rosters as the district settings say."""
+    if not (_may_preside(actor, village) or has_perm(actor, "evaluation.manage", village)):
+        raise PermissionDenied(_("You are not allowed to do this here."))
+    if method not in dict(Round.METHODS):
+        raise ServiceError(_("Choose paper or phone ballots."), code="method")
+    policy = policy_for(village, year)
+    term = term_for(village, year)
+    letters = list(in_force_letters(village, year))
+    if not any(s.letter.kind == Letter.TEAM for s in letters):
+        raise ServiceError(
+            _("%(village)s has no signed team letter for %(year)s to evaluate.")
+            % {"village": village.name, "year": year},
+            code="no_letters",
+        )
+    voters = list(eligible_voters(village, policy.voter_kinds))
+    if not voters:
+        raise ServiceError(_("The rosters list no eligible voter."), code="no_voters")
+    with transaction.atomic():
+        if Round.objects.filter(village=village, year=year).exclude(state=Round.VOID).exists():
+            raise ConflictError(
+                _("A round for %(year)s exists already.") % {"year": year}, code="duplicate"
+            )
+        rnd = Round.objects.create(
+            village=village,
+            term=term,
+            year=year,
+            method=method,
+            meeting_kind=policy.meeting_kind,
+            options=list(policy.satisfaction.options),
+            eligible=len(voters),
+            created_by=actor,
+        )
+        targets = [Target(round=rnd, post=None, label=_("The village team"), position=0)]
+        seen = set()
+        for s in letters:
+            post = s.letter.post
+            if post is None or post.pk in seen:
+                continue
+            seen.add(post.pk)
+            targets.append(
+                Target(
+                    round=rnd,
+                    post=post,
+                    label=f"{post.get_kind_display()} {post.person.name}",
+                    position=len(targets),
+                )
+            )
+        Target.objects.bulk_create(targets)
+        Voter.objects.bulk_create(Voter(round=rnd, person=p) for p in voters)
+        _transition(actor, rnd, "evaluation.round", "", "create", Round.DRAFT)
+        audit.record(
+            actor,
+            "round.create",
+            rnd,
+            changes={"year": year, "method": method, "eligible": len(voters)},
+        )
+    return rnd
+
+
+def _new_code() -> str:
+    return secrets.token_urlsafe(9)
+
+
+def voter_checkin(*, actor, round: Round, voter: Voter) -> Voter:
+    """The presiding officer records a voter present; a phone round hands them a code."""
+    require(actor, "evaluation.preside", round.village)
+    with transaction.atomic():
+        rnd = Round.objects.select_for_update().get(pk=round.pk)
+        if rnd.state not in (Round.DRAFT, Round.OPEN):
+            raise ServiceError(_("This round is closed."), code="closed")
+        if rnd.method == Round.PAPER and rnd.state == Round.OPEN:
+            raise ServiceError(
+                _("Paper ballots were issued when the round opened."), code="late_checkin"
+            )
+        row = Voter.objects.select_for_update().get(pk=voter.pk, round=rnd)
+        if row.present:
+            raise ServiceError(
+                _("%(name)s is already checked in.") % {"name": row.person.name}, code="duplicate"
+            )
+        row.present = True
+        if rnd.method == Round.PHONE:
+            row.code = _new_code()
+        row.save()
+        rnd.present = Voter.objects.filter(round=rnd, present=True).count()
+        rnd.version += 1
+        rnd.save(update_fields=["present", "version"])
+        audit.record(actor, "round.checkin", rnd, changes={"present": rnd.present})
+    return row
+
+
+def _step(actor, rnd: Round, action: str, note: str = "") -> tuple[Round, str]:
+    to_state = ROUND_TRANSITIONS.get((rnd.state, action))
+    if to_state is None:
+        raise ServiceError(
+            _("This round is “%(state)s”: that step is not possible now.")
+            % {"state": rnd.get_state_display()},
+            code="out_of_order",
+        )
+    from_state = rnd.state
+    rnd.state = to_state
+    rnd.version += 1
+    _transition(actor, rnd, "evaluation.round", from_state, action, to_state, note)
+    return rnd, from_state
+
+
+def round_open(*, actor, round: Round) -> Round:
+    """The presiding officer opens the round once the meeting has its quorum."""
+    require(actor, "evaluation.preside", round.village)
+    with transaction.atomic():
+        rnd = Round.objects.select_for_update().get(pk=round.pk)
+        present = Voter.objects.filter(round=rnd, present=True).count()
+        if rnd.state == Round.DRAFT:
+            finding = rules.quorum(rnd.meeting_kind, rnd.eligible, present)
+            if finding is not None:
+                raise ServiceError(finding.explain(), code=finding.rule)
+        _step(actor, rnd, "open")
+        rnd.present = present
+        rnd.opened_by = actor
+        rnd.opened_at = timezone.now()
+        rnd.save()
+        audit.record(actor, "round.open", rnd, changes={"present": present})
+    return rnd
+
+
+def _round_state_for_ballot(round_id: int) -> str | None:
+    """The round's state, locked in share mode on PostgreSQL so that closing the round waits
+    for ballots in flight (SQLite's IMMEDIATE transactions serialise writers anyway)."""
+    table = connection.ops.quote_name(Round._meta.db_table)
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT state FROM {table} WHERE id = %s{lock}", [round_id])  # noqa: S608
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def ballot_cast(*, code: str, choices: Mapping[str, str], round_id: int | None = None) -> None:
+    """A voter's phone ballot sheet (public: the one-time code is the credential).
+
+    ``choices`` maps every target id of the round to one of the round's options. The code is
+    spent by one conditional UPDATE in the same transaction as the ballot insert, so it can
+    never count twice, even when submitted concurrently. Returns nothing: a ballot has no
+    receipt that could identify it.
+    """
+    code = (code or "").strip()
+    voter = (
+        Voter.objects.filter(code=code)
+        .values("id", "round_id", "round__state", "round__options")
+        .first()
+        if code
+        else None
+    )
+    if voter is None:
+        raise ServiceError(_("This voting code is unknown."), code="unknown_code")
+    if round_id is not None and int(round_id) != voter["round_id"]:
+        raise ServiceError(_("This voting code belongs to another round."), code="foreign_code")
+    targets = list(Target.objects.filter(round_id=voter["round_id"]).values_list("id", flat=True))
+    clean = _check_choices(choices, targets, voter["round__options"])
+    _require_open(voter["round__state"])
+    with transaction.atomic():
+        _require_open(_round_state_for_ballot(voter["round_id"]))
+        spent = Voter.objects.filter(pk=voter["id"], used=False).update(used=True)
+        if spent != 1:
+            raise ServiceError(_("This voting code has already been used."), code="code_used")
+        Ballot.objects.create(round_id=voter["round_id"], choices=clean)
+
+
+def _require_open(state):
+    if state == Round.DRAFT:
+        raise ServiceError(_("Voting has not started yet."), code="not_open")
+    if state != Round.OPEN:
+        raise ServiceError(
+            _("Voting is closed; this code can no longer be used."), code="round_closed"
+        )
+
+
+def _check_choices(choices, targets, options) -> dict[str, str]:
+    if not isinstance(choices, Mapping):
+        raise ServiceError(_("The ballot is malformed."), code="malformed")
+    clean = {}
+    for tid in targets:
+        choice = choices.get(str(tid), choices.get(tid))
+        if choice not in options:
+            raise ServiceError(
+                _("Choose one option for every cadre and for the team."), code="incomplete"
+            )
+        clean[str(tid)] = choice
+    extra = {str(k) for k in choices} - set(clean)
+    if extra:
+        raise ServiceError(_("The ballot is malformed."), code="malformed")
+    return clean
+
+
+def phone_counts(rnd: Round) -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[str, int]] = {
+        t: {o: 0 for o in rnd.options} for t in rnd.targets.values_list("id", flat=True)
+    }
+    for choices in Ballot.objects.filter(round=rnd).values_list("choices", flat=True):
+        for tid, option in choices.items():
+            counts[int(tid)][option] += 1
+    return counts
+
+
+def round_close(*, actor, round: Round) -> Round:
+    """The presiding officer closes the round. A phone round's ballots are counted at once
+    (issued = codes handed out, returned = ballots cast); a paper round's tallies follow."""
+    require(actor, "evaluation.preside", round.village)
+    with transaction.atomic():
+        rnd = Round.objects.select_for_update().get(pk=round.pk)
+        _step(actor, rnd, "close")
+        rnd.closed_at = timezone.now()
+        rnd.save()
+        changes = {"state": rnd.state}
+        if rnd.method == Round.PHONE:
+            issued = Voter.objects.filter(round=rnd, present=True, code__isnull=False).count()
+            returned = Ballot.objects.filter(round=rnd).count()
+            now = timezone.now()
+            per_target = phone_counts(rnd)
+            Tally.objects.bulk_create(
+                Tally(
+                    round=rnd,
+                    target_id=tid,
+                    issued=issued,
+                    returned=returned,
+                    spoiled=0,
+                    counts=counts,
+                    source=Tally.PHONE,
+                    entered_by=None,
+                    confirmed_by=actor,
+                    confirmed_at=now,
+                )
+                for tid, counts in per_target.items()
+            )
+            changes.update(issued=issued, returned=returned)
+        audit.record(actor, "round.close", rnd, changes=changes)
+    return rnd
+
+
+def round_void(*, actor, round: Round, reason: str) -> Round:
+    require(actor, "evaluation.preside", round.village)
+    with transaction.atomic():
+        rnd = Round.objects.select_for_update().get(pk=round.pk)
+        _not_confirmed(rnd.village, rnd.year)
+        _step(actor, rnd, "void", reason)
+        rnd.void_reason = reason[:300]
+        rnd.save()
+        audit.record(actor, "round.void", rnd, changes={"reason": reason})
+    return rnd
+
+
+def _ints(**values) -> dict[str, int]:
+    out = {}
+    for name, value in values.items():
+        try:
+            out[name] = int(value)
+        except (TypeError, ValueError):
+            raise ServiceError(
+                _("%(field)s must be a whole number.") % {"field": name}, code="not_a_number"
+            ) from None
+    return out
+
+
+def tally_enter(
+    *, actor, target: Target, issued, returned, spoiled, counts: Mapping[str, object]
+) -> Tally:
+    """The count of a paper round for one cadre (or the team). It counts only once a second
+    person confirms it. More returned than issued voids the round."""
+    rnd = Round.objects.select_related("village").get(pk=target.round_id)
+    require(actor, "evaluation.tally", rnd.village)
+    if rnd.method != Round.PAPER:
+        raise ServiceError(_("Phone rounds are counted by the system."), code="not_paper")
+    if rnd.state != Round.CLOSED:
+        raise ServiceError(_("Tallies are entered after the round closes."), code="not_closed")
+    nums = _ints(issued=issued, returned=returned, spoiled=spoiled)
+    option_counts = _ints(**{str(k): v for k, v in counts.items()})
+    policy = policy_for(rnd.village, rnd.year)
+    findings = [
+        f
+        for f in rules.check_tally(**nums, counts=option_counts, settings=policy.satisfaction)
+        if f.severity != rules.WARN
+    ]
+    if any(f.rule == "tally_returned_exceeds_issued" for f in findings):
+        round_void(actor=actor, round=rnd, reason=findings[0].explain())
+        raise ServiceError(
+            next(f for f in findings if f.rule == "tally_returned_exceeds_issued").explain(),
+            code="round_void",
+        )
+    if findings:
+        raise ServiceError(
+            "; ".join(f.explain() for f in findings),
+            code=findings[0].rule,
+            details=[{"rule": f.rule, "message": f.explain()} for f in findings],
+        )
+    if nums["issued"] > rnd.present:
+        raise ServiceError(
+            _("%(issued)s ballots issued, but only %(present)s voters were present.")
+            % {"issued": nums["issued"], "present": rnd.present},
+            code="issued_exceeds_present",
+        )
+    with transaction.atomic():
+        _not_confirmed(rnd.village, rnd.year)
+        row = Tally.objects.select_for_update().filter(target=target).first()
+        if row is not None and row.confirmed:
+            raise ConflictError(_("This tally is confirmed already."), code="confirmed")
+        if row is None:
+            row = Tally(round=rnd, target=target)
+        else:
+            row.version += 1
+        row.issued, row.returned, row.spoiled = nums["issued"], nums["returned"], nums["spoiled"]
+        row.counts = {o: option_counts.get(o, 0) for o in rnd.options}
+        row.entered_by = actor
+        row.source = Tally.PAPER
+        row.save()
+        audit.record(actor, "tally.enter", row, changes={**nums, "counts": row.counts})
+    return row
+
+
+def tally_confirm(*, actor, tally: Tally) -> Tally:
+    """A second person confirms a paper tally; the person who entered it may not."""
+    require(actor, "evaluation.tally", tally.round.village)
+    with transaction.atomic():
+        row = Tally.objects.select_for_update().select_related("round").get(pk=tally.pk)
+        if row.confirmed:
+            raise ConflictError(_("This tally is confirmed already."), code="confirmed")
+        if row.version != tally.version:
+            raise ConflictError(_("The tally was changed meanwhile; check it again."))
+        if row.entered_by_id == actor.pk:
+            raise ServiceError(
+                _("A tally must be confirmed by a second person, not the one who entered it."),
+                code="own_entry",
+            )
+        row.confirmed_by = actor
+        row.confirmed_at = timezone.now()
+        row.save()
+        audit.record(actor, "tally.confirm", row, changes={"entered_by": row.entered_by_id})
+    return row
+
+
+# --- The year's results ----------------------------------------------------------------------
+
+
+def months_served(post: Post, year: int) -> int:
+    start = max(post.start, date(year, 1, 1))
+    end = min(post.end or date(year, 12, 31), date(year, 12, 31))
+    if end < start:
+        return 0
+    return min(12, ((end - start).days + 1) * 12 // 365)
+
+
+def _met(items, verdicts, category=None) -> bool | None:
+    chosen = [i for i in items if category is None or i.category == category]
+    if any(i.pk not in verdicts for i in chosen):
+        return None
+    return all(verdicts[i.pk] == FULFILLED for i in chosen)
+
+
+def compute_results(village: Unit, year: int) -> dict:
+    """The year's results as they would be confirmed, and what is still missing."""
+    policy = policy_for(village, year)
+    letters = list(in_force_letters(village, year))
+    items = {
+        s.pk: list(PledgeItem.objects.filter(letter_version_id=s.version_id).order_by("position"))
+        for s in letters
+    }
+    all_items = [i for lst in items.values() for i in lst]
+    verdicts = dict(
+        Verdict.objects.filter(item_id__in=[i.pk for i in all_items]).values_list(
+            "item_id", "verdict"
+        )
+    )
+    missing_verdicts = sum(1 for i in all_items if i.pk not in verdicts)
+    rnd = (
+        Round.objects.filter(village=village, year=year)
+        .exclude(state=Round.VOID)
+        .prefetch_related("targets")
+        .first()
+    )
+    tallies = {}
+    problems = []
+    if rnd is None:
+        problems.append(_("No democratic evaluation round has been held."))
+    elif rnd.state != Round.CLOSED:
+        problems.append(_("The evaluation round is not closed."))
+    else:
+        tallies = {t.target_id: t for t in Tally.objects.filter(round=rnd)}
+        unconfirmed = [
+            t for t in rnd.targets.all() if not getattr(tallies.get(t.pk), "confirmed", 0)
+        ]
+        if unconfirmed:
+            problems.append(
+                _("%(n)s tallies are missing or not confirmed by a second person.")
+                % {"n": len(unconfirmed)}
+            )
+    if missing_verdicts:
+        problems.append(_("%(n)s pledge items have no verdict.") % {"n": missing_verdicts})
+    targets = {t.post_id: t for t in rnd.targets.all()} if rnd else {}
+    rows = []
+    flags = []
+    for s in letters:
+        post = s.letter.post
+        t = targets.get(post.pk if post else None)
+        tally = tallies.get(t.pk) if t else None
+        sat = valid = None
+        rate = None
+        if tally is not None and tally.confirmed:
+            counts = {o: tally.counts.get(o, 0) for o in policy.satisfaction.options}
+            valid = sum(counts[o] for o in policy.satisfaction.valid_options)
+            sat = sum(counts[o] for o in policy.satisfaction.numerator)
+            rate = rules.satisfaction_rate(counts, policy.satisfaction)
+            if rate is None:
+                flags.append(
+                    _("No valid ballot for %(who)s: no rate; a person must look.")
+                    % {"who": t.label}
+                )
+        goals = _met(items[s.pk], verdicts, "work_goal")
+        pledges = _met(items[s.pk], verdicts)
+        months = months_served(post, year) if post else 12
+        decision = rules.grade(
+            goals_met=goals, satisfaction=rate, months_served=months, scheme=policy.grades
+        )
+        rows.append(
+            {
+                "post": post,
+                "person": post.person if post else None,
+                "label": t.label if t else (str(_("The village team")) if post is None else ""),
+                "satisfied": sat,
+                "valid": valid,
+                "rate": rate,
+                "rate_text": rules.format_percent(rate),
+                "goals_met": goals,
+                "pledges_met": pledges,
+                "months_served": months,
+                "graded": months >= policy.grades.min_months_served,
+                "grade": decision.grade or "",
+                "grade_label": rules.GRADE_LABELS.get(decision.grade, ""),
+                "grade_rule": decision.rule,
+            }
+        )
+        if post is not None and not rows[-1]["label"]:
+            rows[-1]["label"] = f"{post.get_kind_display()} {post.person.name}"
+    rows.sort(key=lambda r: (r["post"] is not None, getattr(r["post"], "pk", 0)))
+    return {"round": rnd, "rows": rows, "problems": problems, "flags": flags, "policy": policy}
+
+
+def results_confirm(*, actor, village: Unit, year: int) -> YearResult:
+    """§三.6: the township reviews and confirms the year's results; only then do they count
+    (``facts.year_facts``) and go to the bulletin as the settings allow."""
+    require(actor, "evaluation.manage", village)
+    with transaction.atomic():
+        if YearResult.objects.select_for_update().filter(village=village, year=year).exists():
+            raise ConflictError(
+                _("The results of %(year)s are confirmed already.") % {"year": year},
+                code="results_confirmed",
+            )
+        computed = compute_results(village, year)
+        if computed["problems"]:
+            raise ServiceError(
+                " ".join(str(p) for p in computed["problems"]), code="results_incomplete"
+            )
+        result = YearResult.objects.create(
+            village=village,
+            term=computed["round"].term,
+            year=year,
+            state=YearResult.CONFIRMED,
+            round=computed["round"],
+            confirmed_by=actor,
+            confirmed_at=timezone.now(),
+        )
+        PostResult.objects.bulk_create(
+            PostResult(
+                result=result,
+                post=r["post"],
+                person=r["person"],
+                label=r["label"],
+                satisfied=r["satisfied"],
+                valid=r["valid"],
+                goals_met=r["goals_met"],
+                pledges_met=r["pledges_met"],
+                months_served=r["months_served"],
+                graded=r["graded"],
+                grade=r["grade"],
+                grade_rule=r["grade_rule"],
+            )
+            for r in computed["rows"]
+        )
+        _transition(actor, result, "evaluation.result", "", "confirm", YearResult.CONFIRMED)
+        audit.record(
+            actor,
+            "results.confirm",
+            result,
+            changes={
+                "year": year,
+                "rows": [
+                    {
+                        "post": getattr(r["post"], "pk", None),
+                        "rate": r["rate_text"],
+                        "grade": r["grade"],
+                    }
+                    for r in computed["rows"]
+                ],
+            },
+        )
+    return result

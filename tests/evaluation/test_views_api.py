@@ -1,0 +1,161 @@
+"""Pages and API of the year-end step: scopes (404 outside, 403 forbidden), the public vote
+page and API, results only after closing, the bulletin section and the to-do entries."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from jiannuo.core.todo import items_for
+from jiannuo.evaluation import services
+from jiannuo.evaluation.models import Ballot, Voter
+
+from .conftest import YEAR, assess, checkin_all
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def phone(tree, cast, letters, voters):
+    rnd = services.round_create(actor=cast.supervisor, village=tree.a1, year=YEAR, method="phone")
+    checkin_all(rnd, cast.supervisor)
+    services.round_open(actor=cast.supervisor, round=rnd)
+    return rnd
+
+
+def api(client, method, url, data=None):
+    if method == "get":
+        return client.get("/api/v1" + url)
+    return getattr(client, method)(
+        "/api/v1" + url, data=json.dumps(data or {}), content_type="application/json"
+    )
+
+
+def test_pages_render_for_the_roles_and_404_outside(client, cast, tree, phone, group):
+    client.force_login(cast.supervisor)
+    assert client.get(reverse("evaluation:index") + f"?year={YEAR}").status_code == 200
+    assert client.get(reverse("evaluation:round", args=[phone.pk])).status_code == 200
+    assert client.get(reverse("evaluation:slips", args=[phone.pk])).status_code == 200
+    client.force_login(cast.assessor_a)
+    r = client.get(reverse("evaluation:village_year", args=[tree.a1.pk, YEAR]))
+    assert r.status_code == 200 and b"verdict-form" in r.content
+    client.force_login(cast.branch_a2)
+    assert client.get(reverse("evaluation:round", args=[phone.pk])).status_code == 404
+    assert (
+        client.get(reverse("evaluation:village_year", args=[tree.a1.pk, YEAR])).status_code == 404
+    )
+    client.force_login(cast.branch)  # sees the round, may not print the codes
+    assert client.get(reverse("evaluation:slips", args=[phone.pk])).status_code == 403
+
+
+def test_public_vote_page_casts_one_sheet(client, phone):
+    code = Voter.objects.filter(round=phone).first().code
+    url = reverse("evaluation:vote", args=[code])
+    r = client.get(url)
+    assert r.status_code == 200 and b'id="ballot"' in r.content
+    data = {f"t{t.pk}": "satisfied" for t in phone.targets.all()}
+    assert client.post(url, data).status_code == 200
+    r = client.post(url, data)
+    assert r.status_code == 400 and b'id="ballot"' not in r.content
+    assert Ballot.objects.count() == 1
+    assert client.get(reverse("evaluation:vote", args=["nope"])).status_code == 404
+
+
+def test_api_ballot_is_public_and_refuses_foreign_and_reused_codes(client, phone):
+    code = Voter.objects.filter(round=phone).first().code
+    choices = {str(t.pk): "abstain" for t in phone.targets.all()}
+    r = api(
+        client, "post", f"/evaluation/rounds/{phone.pk}/ballots", {"code": code, "choices": choices}
+    )
+    assert r.status_code == 201
+    r = api(
+        client, "post", f"/evaluation/rounds/{phone.pk}/ballots", {"code": code, "choices": choices}
+    )
+    assert r.status_code == 400
+    other = Voter.objects.filter(round=phone, used=False).first().code
+    r = api(
+        client,
+        "post",
+        f"/evaluation/rounds/{phone.pk + 1}/ballots",
+        {"code": other, "choices": choices},
+    )
+    assert r.status_code == 400
+    assert Ballot.objects.count() == 1
+
+
+def test_api_round_counts_only_after_closing(client, cast, phone):
+    client.force_login(cast.supervisor)
+    r = api(client, "get", f"/evaluation/rounds/{phone.pk}")
+    assert r.status_code == 200 and r.json()["tallies"] is None
+    r = api(client, "post", f"/evaluation/rounds/{phone.pk}/steps/close")
+    assert r.status_code == 200 and len(r.json()["tallies"]) == 4
+    client.force_login(cast.branch)  # sees the round, does not preside
+    r = api(client, "post", f"/evaluation/rounds/{phone.pk}/steps/void")
+    assert r.status_code == 403
+    client.force_login(cast.voter)  # voters do not see rounds
+    assert api(client, "get", f"/evaluation/rounds/{phone.pk}").status_code == 404
+
+
+def test_api_verdicts_and_results(client, cast, tree, letters, group):
+    client.force_login(cast.assessor_a)
+    item = letters.team.items[0]
+    r = api(client, "post", "/evaluation/verdicts", {"item_id": item.pk, "verdict": "fulfilled"})
+    assert r.status_code == 201
+    client.force_login(cast.staff_a)  # township staff outside the group
+    r = api(
+        client,
+        "post",
+        "/evaluation/verdicts",
+        {"item_id": item.pk, "verdict": "partly", "reason": "other"},
+    )
+    assert r.status_code == 403
+    r = api(client, "get", f"/evaluation/results/{tree.a1.pk}/{YEAR}")
+    assert r.status_code == 200 and not r.json()["confirmed"] and r.json()["problems"]
+    r = api(client, "post", f"/evaluation/results/{tree.a1.pk}/{YEAR}/confirm")
+    assert r.status_code == 400
+
+
+def test_bulletin_shows_confirmed_rates_and_grades(client, tree, completed):
+    r = client.get(f"/bulletin/{tree.a1.code}/")
+    assert r.status_code == 200
+    assert b'id="evaluation-results"' in r.content and b"40.00%" in r.content
+
+
+def test_bulletin_hides_unconfirmed_years(client, tree, cast, letters, group, voters):
+    assess(letters, cast.assessor_a)
+    r = client.get(f"/bulletin/{tree.a1.code}/")
+    assert b'id="evaluation-results"' not in r.content
+
+
+def test_todo_entries_for_group_presiding_officer_and_township(cast, tree, phone, group):
+    assert any(i.step == "evaluation" for i in items_for(cast.assessor_a))
+    assert any("evaluation/rounds" in i.url for i in items_for(cast.supervisor))
+    services.round_close(actor=cast.supervisor, round=phone)
+    assert any(i.step == "evaluation" for i in items_for(cast.secretary_a))
+    assert not any(i.step == "evaluation" for i in items_for(cast.outsider))
+
+
+def test_bulletin_section_loads_in_a_fixed_number_of_queries(
+    tree, cast, completed, letters, django_assert_num_queries
+):
+    from jiannuo.evaluation import bulletin
+    from jiannuo.organisation.policy import set_policy
+
+    set_policy(
+        actor=cast.district, district=tree.district, year_from=2020,
+        data={"published": ["satisfaction_rates", "grades", "verdicts"]},
+    )  # fmt: skip
+    few = letters.team.items[:1]
+    many = [i for s in (letters.team, letters.member, letters.director) for i in s.items]
+    with django_assert_num_queries(4):
+        small = bulletin.load(tree.a1, few)
+    with django_assert_num_queries(4):
+        big = bulletin.load(tree.a1, many)
+    assert len(big["verdicts"]) == len(many) and len(small["verdicts"]) == 1
+    assert big["rates"] and big["grades"]
+    set_policy(actor=cast.district, district=tree.district, year_from=2021,
+               data={"published": ["criticism"]})  # fmt: skip
+    hidden = bulletin.load(tree.a1, many)
+    assert not hidden["show"] and not hidden["verdicts"]
