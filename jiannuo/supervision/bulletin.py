@@ -1,17 +1,19 @@
 """The supervision section of the public bulletin board (§五.3, §三.4 村务公开栏).
 
 Under each pledge item: the latest progress report marked public, the public evidence not
-retracted, and an adjustment for objective reasons with its reason. Two queries whatever the
-number of items; nothing that was not marked public, and no villager's personal details.
+retracted, and an adjustment for objective reasons with its reason — once the new version of
+the letter that carries the adjusted item is signed and in force, the item says so. Two queries
+whatever the number of items; nothing that was not marked public, and no villager's personal
+details.
 """
 
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 
 from . import rules
-from .models import Evidence, ItemState
+from .models import Adjustment, Evidence, ItemState
 
 
 def load(village, items) -> dict | None:
@@ -22,7 +24,15 @@ def load(village, items) -> dict | None:
         (s.vid, s.item_code): s
         for s in ItemState.objects.filter(letter__versions__id__in=vids)
         .exclude(public_at__isnull=True, adjusted_at__isnull=True)
-        .annotate(vid=F("letter__versions__id"))
+        .annotate(
+            vid=F("letter__versions__id"),
+            vnum=F("letter__versions__number"),
+            adj_version=Subquery(
+                Adjustment.objects.filter(state_row=OuterRef("pk"), state=rules.ADJ_APPROVED)
+                .order_by("-decided_at", "-id")
+                .values("new_version")[:1]
+            ),
+        )
     }
     evidence: dict = {}
     for ev in (
@@ -41,7 +51,12 @@ def load(village, items) -> dict | None:
     for item in items:
         key = (item.letter_version_id, item.code)
         st = states.get(key)
-        item.supervision = {"state": st, "evidence": evidence.get(key, [])}
+        item.supervision = {
+            "state": st,
+            "evidence": evidence.get(key, []),
+            # The version in force is the one that carries the approved adjustment.
+            "in_version": st.vnum if st is not None and st.adj_version == st.vnum else None,
+        }
         if st is not None and st.public_at is not None:
             reported += 1
             fulfilled += st.public_status == rules.FULFILLED

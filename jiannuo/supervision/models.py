@@ -251,7 +251,7 @@ class Adjustment(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(blank=True)
-    #: The letter version opened for the change when approved (re-approval and signing follow).
+    #: The new letter version that carries the adjusted item (re-approval and signing follow).
     new_version = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:

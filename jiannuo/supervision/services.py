@@ -582,7 +582,10 @@ def adjustment_decide(*, actor, adjustment: Adjustment, approve: bool, note: str
     """The township party committee approves or rejects an adjustment request.
 
     Approved, the adjusted pledge, target and deadline are in force for the item (status
-    "adjusted for objective reasons"), shown on the bulletin with the reason.
+    "adjusted for objective reasons"), shown on the bulletin with the reason, and the letter's
+    new version — opened for the change, or the one already open for editing — carries the
+    adjusted item (see :func:`_version_with_adjustment`). All in one transaction: when any part
+    is refused, nothing is saved, not even the decision.
     """
     require(actor, "supervision.decide", adjustment.village)
     note = (note or "").strip()
@@ -617,9 +620,8 @@ def adjustment_decide(*, actor, adjustment: Adjustment, approve: bool, note: str
                 _transition(
                     actor, state, "supervision.itemstate", old_status, "adjust", state.status
                 )
-            adj.new_version = _open_new_version(actor, state.letter, adj)
-            if adj.new_version:
-                adj.save(update_fields=["new_version"])
+            adj.new_version = _version_with_adjustment(actor, state, adj)
+            adj.save(update_fields=["new_version"])
         _transition(actor, adj, "supervision.adjustment", before, "decide", to, note)
         audit.record(
             actor, f"adjustment.{to}", adj, changes={"note": note, "new_version": adj.new_version}
@@ -627,31 +629,92 @@ def adjustment_decide(*, actor, adjustment: Adjustment, approve: bool, note: str
     return adj
 
 
-def _open_new_version(actor, letter: Letter, adj: Adjustment) -> int | None:
-    """A signed letter changes only by a new version through approval, vote and signing again
-    (DOMAIN.md): the approved adjustment opens that version through the signing step's public
-    service, with the reason, when the signing step offers it and no change is under way. The
-    village then enters the adjusted item in it; until it is signed, the adjustment recorded
-    here is in force over the signed item."""
+def _version_with_adjustment(actor, state: ItemState, adj: Adjustment) -> int:
+    """Inside the decision's transaction: the letter version that carries the approved item.
+
+    A signed letter changes only by a new version through approval, vote and signing again
+    (DOMAIN.md). With no change under way the approval opens that version through the signing
+    step's ``letter_amend``, with the reason; when a version is already open for editing the
+    adjusted item goes into it; a version already in the approval workflow cannot take it
+    (ConflictError: the township returns it first, or decides later). The item is written
+    through ``pledges.services.item_update`` — the rest of the letter is unchanged — by the
+    deciding official when they may edit the letter, otherwise by the system account, with an
+    audit row naming the adjustment and the official who approved it.
+    """
+    from jiannuo.core.system import system_user
     from jiannuo.pledges import rules as pledge_rules
+    from jiannuo.pledges import services as pledge_services
+    from jiannuo.pledges.models import LetterVersion
     from jiannuo.signing import services as signing_services
 
-    amend = getattr(signing_services, "letter_amend", None)
-    letter = Letter.objects.get(pk=letter.pk)
-    if (
-        amend is None
-        or letter.state != pledge_rules.APPROVED
-        or not has_perm(actor, "signing.amend", letter.village)
-    ):
-        return None
-    code = adj.state_row.item_code
-    new = amend(
-        actor=actor,
-        letter=letter,
-        reasons=_("Adjustment of item %(code)s for objective reasons: %(reason)s")
-        % {"code": code, "reason": adj.reason},
+    letter = Letter.objects.select_related("village", "post__person").get(pk=state.letter_id)
+    code = state.item_code
+    signed = signed_in_force(letter)
+    if letter.current_number == signed.version.number:
+        version = signing_services.letter_amend(
+            actor=actor,
+            letter=letter,
+            reasons=_("Adjustment of item %(code)s for objective reasons: %(reason)s")
+            % {"code": code, "reason": adj.reason},
+        )
+    elif letter.state in pledge_rules.EDITABLE_STATES:
+        version = LetterVersion.objects.get(letter=letter, number=letter.current_number)
+    else:
+        raise ConflictError(
+            _(
+                "A new version %(n)s of this letter is already in its approval workflow: it can "
+                "take the adjusted item only when it is returned for editing."
+            )
+            % {"n": letter.current_number},
+            code="change_under_way",
+        )
+    item = (
+        PledgeItem.objects.filter(letter_version=version, code=code)
+        .prefetch_related("answers_hot_issues", "answers_tasks", "breaks_down")
+        .first()
     )
-    return new.number
+    if item is None:
+        raise ConflictError(
+            _("Version %(n)s of the letter no longer has item %(code)s.")
+            % {"n": version.number, "code": code},
+            code="item",
+        )
+    letter = Letter.objects.select_related("village", "post__person").get(pk=letter.pk)
+    editor = actor if pledge_services.can_edit(actor, letter) else system_user()
+    before = {"text": item.text, "target": item.target, "deadline": item.deadline}
+    item = pledge_services.item_update(
+        actor=editor,
+        item=item,
+        version=letter.version,
+        category=item.category,
+        text=adj.new_text or item.text,
+        target=adj.new_target or item.target,
+        deadline=adj.new_deadline or item.deadline,
+        responsible_post_id=item.responsible_post_id,
+        hot_issue_ids=[x.pk for x in item.answers_hot_issues.all()],
+        task_ids=[x.pk for x in item.answers_tasks.all()],
+        breaks_down_ids=[x.pk for x in item.breaks_down.all()],
+    )
+    audit.record(
+        editor,
+        "adjustment.apply_to_letter",
+        item,
+        unit=letter.village,
+        changes={
+            "adjustment": adj.pk,
+            "approved_by": audit.actor_label(actor),
+            "approved_by_id": actor.pk,
+            "edited_by_system": editor.pk != actor.pk,
+            "letter": letter.pk,
+            "version": version.number,
+            "item": code,
+            "reason": adj.reason,
+            **audit.diff(
+                before, {"text": item.text, "target": item.target, "deadline": item.deadline}
+            ),
+        },
+    )
+    return version.number
 
 
 # --- Reminders and the daily digest -------------------------------------------------------------
