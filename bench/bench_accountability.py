@@ -117,11 +117,22 @@ def build(path: str, villages: int, seed: int = 7) -> int:
 
 # --------------------------------------------------------------------------- the Python path
 
+# The year is the query's parameter, so it is not read back row by row.
 POST_COLS = (
-    "person_id, post_id, post_kind, village_id, term_id, year, assessed, graded, goals_met, "
+    "person_id, post_id, post_kind, village_id, term_id, assessed, graded, goals_met, "
     "pledges_met, satisfied, valid"
 )
-TEAM_COLS = "village_id, term_id, year, assessed, pledges_met, goals_met, satisfied, valid"
+TEAM_COLS = "village_id, term_id, assessed, pledges_met, goals_met, satisfied, valid"
+
+
+class _Rates(dict):
+    """Satisfaction by (satisfied, valid) ballots: ballot counts are small integers, so one
+    ``Fraction`` per distinct pair (``None`` without a valid ballot), made on first use."""
+
+    def __missing__(self, key):
+        satisfied, valid = key
+        rate = self[key] = Fraction(satisfied, valid) if valid else None
+        return rate
 
 
 def python_path(db: sqlite3.Connection, year: int) -> set:
@@ -138,55 +149,34 @@ def _python_path(db: sqlite3.Connection, year: int) -> set:
     from jiannuo.accountability.rules import PostYear, TeamYear, assess
 
     flag = {0: False, 1: True, None: None}
-    # Ballot counts are small integers: one Fraction per distinct (satisfied, valid) pair.
-    rates: dict[tuple[int, int], Fraction] = {}
+    rates = _Rates()
 
-    def rate(satisfied, valid):
-        if not valid:
-            return None
-        key = (satisfied, valid)
-        r = rates.get(key)
-        if r is None:
-            r = rates[key] = Fraction(satisfied, valid)
-        return r
+    def posts(year: int, where: str = "") -> list[PostYear]:
+        sql = f"SELECT {POST_COLS} FROM post_year WHERE year = ?{where}"
+        return [
+            PostYear(
+                person, post, kind, village, term, year, flag[assessed], flag[graded],
+                flag[goals], flag[pledges], rates[satisfied, valid],
+            )
+            for person, post, kind, village, term, assessed, graded, goals, pledges, satisfied,
+                valid in db.execute(sql, (year,))
+        ]  # fmt: skip
 
-    def post(r):
-        return PostYear(
-            r[0], r[1], r[2], r[3], r[4], r[5], flag[r[6]], flag[r[7]], flag[r[8]], flag[r[9]],
-            rate(r[10], r[11]),
-        )  # fmt: skip
+    def teams(year: int, where: str = "") -> list[TeamYear]:
+        sql = f"SELECT {TEAM_COLS} FROM team_year WHERE year = ?{where}"
+        return [
+            TeamYear(
+                village, term, year, flag[assessed], flag[pledges], rates[satisfied, valid],
+                flag[goals],
+            )
+            for village, term, assessed, pledges, goals, satisfied, valid in db.execute(
+                sql, (year,)
+            )
+        ]  # fmt: skip
 
-    def team(r):
-        return TeamYear(
-            r[0], r[1], r[2], flag[r[3]], flag[r[4]], rate(r[6], r[7]), flag[r[5]]
-        )  # fmt: skip
-
-    # The year's rows, built inline (one function call less per row than ``post``).
-    sql = f"SELECT {POST_COLS} FROM post_year WHERE year = ?"
-    current = [
-        PostYear(
-            r[0], r[1], r[2], r[3], r[4], r[5], flag[r[6]], flag[r[7]], flag[r[8]], flag[r[9]],
-            rates.get((r[10], r[11])) or rate(r[10], r[11]),
-        )
-        for r in db.execute(sql, (year,))
-    ]  # fmt: skip
-    sql = f"SELECT {TEAM_COLS} FROM team_year WHERE year = ?"
-    teams = [team(r) for r in db.execute(sql, (year,))]
     # Only earlier rows that can extend a chain: assessed and pledges not fulfilled.
-    history = [
-        post(r)
-        for r in db.execute(
-            f"SELECT {POST_COLS} FROM post_year WHERE year = ? AND pledges_met = 0",
-            (year - 1,),
-        )
-    ] + [
-        team(r)
-        for r in db.execute(
-            f"SELECT {TEAM_COLS} FROM team_year WHERE year = ? AND pledges_met = 0",
-            (year - 1,),
-        )
-    ]
-    outcome = assess(current, teams, history)
+    history = [*posts(year - 1, " AND pledges_met = 0"), *teams(year - 1, " AND pledges_met = 0")]
+    outcome = assess(posts(year), teams(year), history)
     wanted = {"no_honours", "yellow_card", "resignation"}
     return {
         (p.subject, p.village_id if p.subject == "team" else p.person_id, p.post_id, p.measure)

@@ -442,15 +442,42 @@ def _line(threshold: int | Fraction) -> tuple[int, int]:
     return t.numerator, t.denominator
 
 
+# Each rule's message by subject, looked up once here rather than once per post.
+_SUBJECT_MSG = {
+    subject: {rule: _MSG.get((subject, rule), m) for rule, m in _MSG.items() if type(rule) is str}
+    for subject in (POST, TEAM)
+}
+
+_object_new = object.__new__
+
+
+def _finding(
+    rule: str, clause: str, message: Any, facts: dict[str, Any], severity: str = WARN
+) -> Finding:
+    """``Finding(rule, clause, message, facts, severity)``, the same object built without the
+    frozen dataclass's ``__init__`` (an ``object.__setattr__`` call per field, twice the cost:
+    it shows at tens of thousands of reasons per province)."""
+    f = _object_new(Finding)
+    f.__dict__.update(rule=rule, clause=clause, message=message, facts=facts, severity=severity)
+    return f
+
+
+if (
+    hasattr(Finding, "__slots__")
+    or hasattr(Finding, "__post_init__")
+    or tuple(Finding.__dataclass_fields__) != ("rule", "clause", "message", "facts", "severity")
+):  # pragma: no cover - Finding changed shape: build it the ordinary way
+    _finding = Finding
+
+
 def _reason(rule: str, measure: str, facts: dict[str, Any], subject: str = POST) -> Finding:
-    message = _MSG.get((subject, rule), _MSG[rule])
-    return Finding(rule, CLAUSES[measure], message, facts, WARN)
+    return _finding(rule, CLAUSES[measure], _SUBJECT_MSG[subject][rule], facts, WARN)
 
 
 def _flag(
     rule: str, facts: dict[str, Any], severity: str = WARN, clause: str = CLAUSES[YELLOW_CARD]
 ) -> Finding:
-    return Finding(rule, clause, _FLAG_MSG[rule], facts, severity)
+    return _finding(rule, clause, _FLAG_MSG[rule], facts, severity)
 
 
 def _ids(p: PostYear) -> dict[str, Any]:
@@ -539,9 +566,9 @@ def _act_reasons(
 
 
 def _satisfaction_facts(rate: Fraction, key: str = "") -> dict[str, Any]:
-    if type(rate) is Fraction and rate.numerator >= 0:
+    if type(rate) is Fraction and rate._numerator >= 0:
         # format_percent's truncation to hundredths, without its checks (hot at scale).
-        hundredths = rate.numerator * 10000 // rate.denominator
+        hundredths = rate._numerator * 10000 // rate._denominator
         text = f"{hundredths // 100}.{hundredths % 100:02d}%"
     else:
         text = format_percent(rate)
@@ -557,18 +584,47 @@ class _Context:
         self.resign_text = format_threshold(settings.resignation_below)
         self.yellow_line = _line(settings.yellow_card_below)
         self.resign_line = _line(settings.resignation_below)
+        # A province has few distinct rates (small ballot counts): their facts are made once.
+        self._satisfaction_facts: dict[tuple[int, int, str], dict[str, Any]] = {}
 
-    @staticmethod
-    def below(rate, line: tuple[int, int], threshold) -> bool:
-        """``is_below`` with the threshold's numerator and denominator computed once."""
+    def satisfaction_facts(self, rate, key: str = "") -> dict[str, Any]:
+        """``_satisfaction_facts(rate, key)``, shared between posts: copy it before changing it."""
+        if type(rate) is not Fraction:
+            return _satisfaction_facts(rate, key)
+        cache_key = (rate._numerator, rate._denominator, key)
+        facts = self._satisfaction_facts.get(cache_key)
+        if facts is None:
+            facts = self._satisfaction_facts[cache_key] = _satisfaction_facts(rate, key)
+        return facts
+
+    def below_lines(self, rate) -> tuple[bool, bool]:
+        """Whether ``rate`` is below (the yellow-card line, the resignation line): ``is_below``
+        with each threshold's numerator and denominator computed once per run."""
         if type(rate) is Fraction:
-            return rate._numerator * 100 * line[1] < line[0] * rate._denominator
-        return is_below(rate, threshold)
+            n = rate._numerator * 100
+            d = rate._denominator
+            (yn, yd), (rn, rd) = self.yellow_line, self.resign_line
+            return n * yd < yn * d, n * rd < rn * d
+        s = self.settings
+        return is_below(rate, s.yellow_card_below), is_below(rate, s.resignation_below)
+
+
+_YELLOW_CLAUSE = CLAUSES[YELLOW_CARD]
+_RESIGNATION_CLAUSE = CLAUSES[RESIGNATION]
+# Per subject: (its messages, chain rule, satisfaction rule, satisfaction facts key prefix).
+_SUBJECT_RULES = {
+    POST: (_SUBJECT_MSG[POST], PLEDGES_NOT_MET_RUNNING, SATISFACTION_BELOW_RESIGNATION, ""),
+    TEAM: (
+        _SUBJECT_MSG[TEAM],
+        TEAM_PLEDGES_NOT_MET_RUNNING,
+        TEAM_SATISFACTION_BELOW_RESIGNATION,
+        "team_",
+    ),
+}
 
 
 def _yellow_and_resignation(
     ctx: _Context,
-    *,
     subject: str,
     year: int,
     pledges_met: bool | None,
@@ -576,48 +632,45 @@ def _yellow_and_resignation(
     chain: list[int] | None,
 ) -> tuple[list[Finding], list[Finding]]:
     """§四.3 reasons for one post-year or team-year: (yellow card, resignation)."""
-    settings = ctx.settings
+    msg, chain_rule, sat_rule, key = _SUBJECT_RULES[subject]
     yellow: list[Finding] = []
     resign: list[Finding] = []
     if pledges_met is False:
-        yellow.append(_reason(PLEDGES_NOT_MET, YELLOW_CARD, {"year": year}, subject))
-    if satisfaction is not None and ctx.below(
-        satisfaction, ctx.yellow_line, settings.yellow_card_below
-    ):
-        facts = {"year": year, "threshold": ctx.yellow_text, **_satisfaction_facts(satisfaction)}
-        yellow.append(_reason(SATISFACTION_BELOW_YELLOW, YELLOW_CARD, facts, subject))
-    if subject == TEAM:
-        chain_rule, sat_rule, key = (
-            TEAM_PLEDGES_NOT_MET_RUNNING,
-            TEAM_SATISFACTION_BELOW_RESIGNATION,
-            "team_",
+        yellow.append(
+            _finding(PLEDGES_NOT_MET, _YELLOW_CLAUSE, msg[PLEDGES_NOT_MET], {"year": year})
         )
+    if satisfaction is not None:
+        below_yellow, below_resign = ctx.below_lines(satisfaction)
     else:
-        chain_rule, sat_rule, key = (PLEDGES_NOT_MET_RUNNING, SATISFACTION_BELOW_RESIGNATION, "")
+        below_yellow = below_resign = False
+    if below_yellow:
+        facts = {"year": year, "threshold": ctx.yellow_text, **ctx.satisfaction_facts(satisfaction)}
+        yellow.append(
+            _finding(
+                SATISFACTION_BELOW_YELLOW, _YELLOW_CLAUSE, msg[SATISFACTION_BELOW_YELLOW], facts
+            )
+        )
     if chain is not None:
         facts = {
             "year": year,
-            "years_running": settings.years_running,
+            "years_running": ctx.settings.years_running,
             f"{key}chain_years": ", ".join(map(str, chain)),
             f"{key}chain_year_list": chain,
         }
-        resign.append(_reason(chain_rule, RESIGNATION, facts))
-    if satisfaction is not None and ctx.below(
-        satisfaction, ctx.resign_line, settings.resignation_below
-    ):
+        resign.append(_finding(chain_rule, _RESIGNATION_CLAUSE, msg[chain_rule], facts))
+    if below_resign:
         facts = {
             "year": year,
             "resignation_threshold": ctx.resign_text,
-            **_satisfaction_facts(satisfaction, key),
+            **ctx.satisfaction_facts(satisfaction, key),
         }
-        resign.append(_reason(sat_rule, RESIGNATION, facts))
+        resign.append(_finding(sat_rule, _RESIGNATION_CLAUSE, msg[sat_rule], facts))
     return yellow, resign
 
 
 def _emit(
     pending: list[tuple[str, list[Finding]]],
     out: list[Proposal],
-    *,
     subject: str,
     person_id: Id | None,
     post_id: Id | None,
@@ -629,37 +682,46 @@ def _emit(
     """Append one proposal per (measure, reasons); the heaviest (first of equals) leads."""
     if not pending:
         return
-    lead, top = 0, -1
-    for i, (measure, _reasons) in enumerate(pending):
-        rank = SEVERITY_RANK[measure]
-        if rank > top:  # the first of equals leads
-            lead, top = i, rank
-    for i, (measure, reasons) in enumerate(pending):
-        facts: dict[str, Any] = {}
-        for r in reasons:
-            facts.update(r.facts)
-        facts["reasons"] = [r.rule for r in reasons]
-        message = reasons[0].message
-        if measure == YELLOW_CARD and len(reasons) > 1:
-            message = _MSG.get((subject, YELLOW_CARD), _MSG[YELLOW_CARD])
+    lead = 0
+    if len(pending) > 1:
+        top = -1
+        for i, (measure, _reasons) in enumerate(pending):
+            rank = SEVERITY_RANK[measure]
+            if rank > top:  # the first of equals leads
+                lead, top = i, rank
+    i = 0
+    for measure, reasons in pending:
+        if len(reasons) == 1:
+            r = reasons[0]
+            facts: dict[str, Any] = {**r.facts, "reasons": [r.rule]}
+            message = r.message
+        else:
+            facts = {}
+            for r in reasons:
+                facts.update(r.facts)
+            facts["reasons"] = [r.rule for r in reasons]
+            message = reasons[0].message
+            if measure == YELLOW_CARD:
+                message = _SUBJECT_MSG[subject][YELLOW_CARD]
         out.append(
             Proposal(
-                person_id=person_id,
-                post_id=post_id,
-                village_id=village_id,
-                year=year,
-                measure=measure,
-                clause=CLAUSES[measure],
-                facts=facts,
-                message=message,
-                severity_rank=SEVERITY_RANK[measure],
-                subject=subject,
-                term_id=term_id,
-                post_kind=post_kind,
-                reasons=tuple(reasons),
-                leading=i == lead,
+                person_id,
+                post_id,
+                village_id,
+                year,
+                measure,
+                CLAUSES[measure],
+                facts,
+                message,
+                SEVERITY_RANK[measure],
+                subject,
+                term_id,
+                post_kind,
+                tuple(reasons),
+                i == lead,
             )
         )
+        i += 1
 
 
 def assess(
@@ -715,6 +777,7 @@ def assess(
     flags: list[Finding] = []
     # Team-driven resignation reasons, waiting for their post-year: (post, year, person).
     from_team: dict[tuple[Id, int, Id], list[Finding]] = {}
+    from_team_posts: set[Id] = set()  # their posts, for a cheap first test
 
     yellow_num, yellow_den = _line(settings.yellow_card_below)
     for t in teams:
@@ -746,12 +809,7 @@ def assess(
                 pending.append((NO_HONOURS, [_reason(GOALS_NOT_MET, NO_HONOURS, facts, TEAM)]))
             chain = _team_chain(t, team_index, settings) if t.pledges_met is False else None
             yellow, resign = _yellow_and_resignation(
-                ctx,
-                subject=TEAM,
-                year=t.year,
-                pledges_met=t.pledges_met,
-                satisfaction=t.satisfaction,
-                chain=chain,
+                ctx, TEAM, t.year, t.pledges_met, t.satisfaction, chain
             )
             if yellow:
                 pending.append((YELLOW_CARD, yellow))
@@ -764,29 +822,20 @@ def assess(
                         flags.append(_flag(TEAM_POST_VACANT, facts))
                 for p in answering:
                     from_team.setdefault((p.post_id, p.year, p.person_id), []).extend(resign)
-        _emit(
-            pending,
-            proposals,
-            subject=TEAM,
-            person_id=None,
-            post_id=None,
-            village_id=t.village_id,
-            year=t.year,
-            term_id=t.term_id,
-            post_kind=None,
-        )
+                    from_team_posts.add(p.post_id)
+        _emit(pending, proposals, TEAM, None, None, t.village_id, t.year, t.term_id, None)
 
     for p in current:
         # Fast path (most posts at province scale): nothing fires and nothing is flagged when
         # there are no acts, no reasons from the team, and the year either was not assessed or
-        # was assessed and graded with goals and pledges met and satisfaction not below the
-        # yellow-card line (hence not below the lower resignation line either).
+        # was assessed with goals and pledges met and satisfaction not below the yellow-card
+        # line (hence not below the lower resignation line either), graded or not (a post not
+        # graded is flagged only when a measure would have fired).
         sat = p.satisfaction
         if (
             not p.assessed
             or (
-                p.graded
-                and p.goals_met is True
+                p.goals_met is True
                 and p.pledges_met is True
                 and type(sat) is Fraction
                 and sat._numerator * 100 * yellow_den >= yellow_num * sat._denominator
@@ -795,7 +844,7 @@ def assess(
             p.losses
             or p.integrity_breaches
             or p.discipline_violations
-            or (from_team and (p.post_id, p.year, p.person_id) in from_team)
+            or (p.post_id in from_team_posts and (p.post_id, p.year, p.person_id) in from_team)
         ):
             continue
         pending = []
@@ -817,16 +866,13 @@ def assess(
                 facts = {"year": p.year, "grade": "incompetent"}
                 honours.append(_reason(GOALS_NOT_MET, NO_HONOURS, facts))
             chain = _post_chain(p, post_index, settings) if p.pledges_met is False else None
-            yellow, resign = _yellow_and_resignation(
-                ctx,
-                subject=POST,
-                year=p.year,
-                pledges_met=p.pledges_met,
-                satisfaction=p.satisfaction,
-                chain=chain,
-            )
+            yellow, resign = _yellow_and_resignation(ctx, POST, p.year, p.pledges_met, sat, chain)
         # The team's results call for this post's resignation whatever its own assessment.
-        team_reasons = from_team.get((p.post_id, p.year, p.person_id))
+        team_reasons = (
+            from_team.get((p.post_id, p.year, p.person_id))
+            if p.post_id in from_team_posts
+            else None
+        )
         if team_reasons:
             resign = resign + team_reasons
         if not p.graded:
@@ -853,13 +899,13 @@ def assess(
         _emit(
             pending,
             proposals,
-            subject=POST,
-            person_id=p.person_id,
-            post_id=p.post_id,
-            village_id=p.village_id,
-            year=p.year,
-            term_id=p.term_id,
-            post_kind=p.post_kind,
+            POST,
+            p.person_id,
+            p.post_id,
+            p.village_id,
+            p.year,
+            p.term_id,
+            p.post_kind,
         )
 
     return Outcome(proposals=proposals, flags=flags)
