@@ -4,17 +4,24 @@ Not a test. On PostgreSQL (DATABASE_URL, default postgresql://postgres@127.0.0.1
 — created and migrated when missing) it builds a village with an open phone round of
 ``--ballots`` × 2 voters, each with a one-time code, then:
 
-1. HTTP: serves the project with gunicorn (1 worker, pinned with ``taskset -c 1``) and posts one
-   ballot sheet per code to ``POST /api/v1/evaluation/rounds/<id>/ballots`` from ``--clients``
-   keep-alive connections (a Python client pinned to core 0): the full path — middleware, JSON
-   validation, the code check, the conditional UPDATE and the ballot INSERT in one transaction.
+1. HTTP: serves the project the way ``jiannuo serve`` does (``jiannuo.cli._run_gunicorn``: the
+   product's gunicorn configuration, gthread workers × 4 threads, ``--workers`` defaulting to the
+   command's own default) with no CPU pinning — the server, like PostgreSQL on the raw side,
+   gets every core — and posts one ballot sheet per code to
+   ``POST /api/v1/evaluation/rounds/<id>/ballots`` from ``--clients`` keep-alive connections (a
+   Python client pinned to core 0): the full path — middleware, JSON validation, the code check,
+   the conditional UPDATE and the ballot INSERT in one transaction.
 2. Raw psycopg, same run, same database, same number of client connections: for the other half of
    the codes, the same statements in one transaction per ballot (round state FOR SHARE, the
    conditional UPDATE of the code, the INSERT of the ballot).
 
+The two sides alternate in ``--slices`` slices (default 4), since the machine's load drifts and
+moves the ratio a lot: the raw side waits on commits, the HTTP side on CPU.
+
 Prints both rates and the ratio (target: HTTP ≥ 35% of raw).
 
-    .venv/bin/python bench/bench_ballots.py [--ballots 2000] [--clients 4]
+    .venv/bin/python bench/bench_ballots.py [--ballots 2000] [--clients 4] [--workers N]
+                                            [--pin CPUS]  # e.g. --workers 1 --pin 1: the old setup
 """
 
 from __future__ import annotations
@@ -167,6 +174,15 @@ def raw_intake(url, round_id, targets, codes, clients):
     return len(codes) / (time.perf_counter() - start)
 
 
+def serve_workers() -> int:
+    """The worker count `jiannuo serve` starts with when not told otherwise."""
+    from jiannuo import cli
+
+    parser = argparse.ArgumentParser()
+    cli._server_args(parser)
+    return parser.parse_args([]).workers
+
+
 def wait_ready(url: str, timeout: float = 30) -> None:
     import urllib.request
 
@@ -185,6 +201,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--ballots", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--slices", type=int, default=4, help="alternations HTTP / raw")
+    parser.add_argument(
+        "--workers", type=int, default=serve_workers(),
+        help="gunicorn workers (default: what `jiannuo serve` starts)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--pin", default=None, help="taskset CPU list for the server (default: none)"
+    )
     args = parser.parse_args()
     os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
     db = os.environ["DATABASE_URL"]
@@ -203,26 +227,38 @@ def main() -> None:
     http_codes, raw_codes = codes[: args.ballots], codes[args.ballots :]
 
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [
+        sys.executable, "-c",
+        "import sys; from jiannuo import cli; cli._setup(None); "
+        "cli._run_gunicorn('127.0.0.1', int(sys.argv[1]), int(sys.argv[2]))",
+        str(PORT), str(args.workers),
+    ]  # fmt: skip
+    if args.pin is not None:
+        cmd = ["taskset", "-c", args.pin, *cmd]
     server = subprocess.Popen(
-        [
-            "taskset", "-c", "1", str(ROOT / ".venv/bin/gunicorn"), "-w", "1",
-            "--threads", str(args.clients), "-b", f"127.0.0.1:{PORT}", "--log-level",
-            "warning", "jiannuo.wsgi:application",
-        ],
-        cwd=ROOT, env=env, start_new_session=True,
-    )  # fmt: skip
+        cmd, cwd=ROOT, env=env, start_new_session=True, stderr=subprocess.DEVNULL
+    )
     try:
         wait_ready(f"http://127.0.0.1:{PORT}/api/v1/openapi.json")
         # Warm-up: a few ballots from the HTTP half (counted in neither rate).
         warm, http_codes = http_codes[:50], http_codes[50:]
         http_intake(round_id, targets, warm, 1)
-        http_rate = http_intake(round_id, targets, http_codes, args.clients)
-        raw_rate = raw_intake(db, round_id, targets, raw_codes, args.clients)
+        # The machine is shared and its load drifts: alternate the two sides in --slices
+        # slices so that both see the same conditions; each rate is its ballots over its time.
+        http_time = raw_time = 0.0
+        for i in range(args.slices):
+            part = http_codes[i :: args.slices]
+            http_time += len(part) / http_intake(round_id, targets, part, args.clients)
+            part = raw_codes[i :: args.slices]
+            raw_time += len(part) / raw_intake(db, round_id, targets, part, args.clients)
+        http_rate, raw_rate = len(http_codes) / http_time, len(raw_codes) / raw_time
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
     print(f"{args.ballots} ballots each, {args.clients} client connections on core 0")
-    print(f"HTTP (gunicorn 1 worker on core 1): {http_rate:8.1f} ballots/s")
+    where = f"on cores {args.pin}" if args.pin else "unpinned"
+    print(f"HTTP (jiannuo serve: gunicorn {args.workers} workers × 4 threads, {where})")
+    print(f"                                    {http_rate:8.1f} ballots/s")
     print(f"raw psycopg, same statements:       {raw_rate:8.1f} ballots/s")
     print(f"ratio:                              {http_rate / raw_rate:8.1%} (target >= 35%)")
 

@@ -14,6 +14,8 @@ the counts.
 
 from __future__ import annotations
 
+import functools
+import json
 import secrets
 from collections.abc import Mapping
 from datetime import date
@@ -500,15 +502,95 @@ def round_open(*, actor, round: Round) -> Round:
     return rnd
 
 
-def _round_state_for_ballot(round_id: int) -> str | None:
-    """The round's state, locked in share mode on PostgreSQL so that closing the round waits
-    for ballots in flight (SQLite's IMMEDIATE transactions serialise writers anyway)."""
-    table = connection.ops.quote_name(Round._meta.db_table)
-    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+#: Spending a one-time code: ONE statement marks the code used only while its round is open (and,
+#: for the API, only in the round named in the URL) and returns what the sheet is checked
+#: against — the round's options and target ids — so the fast path is this UPDATE and the ballot
+#: INSERT in one transaction. On PostgreSQL the statement locks the round row in share mode, so
+#: closing the round (``SELECT … FOR UPDATE``) waits for ballots in flight and no ballot lands in
+#: a closed round; SQLite's IMMEDIATE transactions serialise writers anyway.
+_SPEND_SQL = {
+    "postgresql": """
+        WITH r AS (
+            SELECT id, options FROM {round}
+            WHERE id = (SELECT round_id FROM {voter} WHERE code = %(code)s)
+              AND state = %(open)s{same_round}
+            FOR SHARE
+        )
+        UPDATE {voter} AS v SET used = true FROM r
+        WHERE v.code = %(code)s AND NOT v.used AND v.round_id = r.id
+        RETURNING v.round_id, r.options::text,
+            ARRAY(
+                SELECT t.id FROM {target} AS t WHERE t.round_id = v.round_id ORDER BY t.position
+            )
+    """,
+    "sqlite": """
+        UPDATE {voter} SET used = 1
+        WHERE code = %(code)s AND NOT used AND round_id IN (
+            SELECT id FROM {round} WHERE state = %(open)s{same_round}
+        )
+        RETURNING round_id, (SELECT options FROM {round} AS r WHERE r.id = {voter}.round_id),
+            (SELECT group_concat(t.id) FROM {target} AS t WHERE t.round_id = {voter}.round_id)
+    """,
+}
+
+
+def _run(sql: str, params, *, fetch: bool = False):
+    """Run one statement of the ballot path. On PostgreSQL it is a server-side prepared
+    statement (planned once per connection, as psycopg does on its own for repeated queries),
+    in the transaction Django opened (these statements bypass Django's query log, so
+    ``django_assert_num_queries`` does not see them); elsewhere a plain Django cursor."""
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(sql, params, prepare=True)
+            return cursor.fetchone() if fetch else None
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT state FROM {table} WHERE id = %s{lock}", [round_id])  # noqa: S608
-        row = cursor.fetchone()
-    return row[0] if row else None
+        cursor.execute(sql, params)
+        return cursor.fetchone() if fetch else None
+
+
+@functools.cache
+def _ballot_sql(vendor: str, same_round: bool) -> tuple[str, str]:
+    qn = connection.ops.quote_name
+    spend = _SPEND_SQL["postgresql" if vendor == "postgresql" else "sqlite"].format(
+        round=qn(Round._meta.db_table),
+        voter=qn(Voter._meta.db_table),
+        target=qn(Target._meta.db_table),
+        same_round=" AND id = %(round_id)s" if same_round else "",
+    )
+    insert = (
+        f"INSERT INTO {qn(Ballot._meta.db_table)} (id, round_id, choices) "  # noqa: S608
+        "VALUES (%(id)s, %(round_id)s, %(choices)s)"
+    )
+    return spend, insert
+
+
+def _spend_code(code: str, round_id: int | None):
+    """Mark ``code`` used if it is unused and its round is open; return ``(round id, options,
+    target ids)``, or ``None`` when nothing was spent. Call inside the ballot's transaction."""
+    sql = _ballot_sql(connection.vendor, round_id is not None)[0]
+    params = {"code": code, "open": Round.OPEN}
+    if round_id is not None:
+        params["round_id"] = round_id
+    row = _run(sql, params, fetch=True)
+    if row is None:
+        return None
+    rid, options, targets = row
+    if isinstance(targets, str):  # SQLite: "12,13,14"
+        targets = [int(t) for t in targets.split(",")]
+    return rid, json.loads(options), targets or []
+
+
+def _insert_ballot(round_id: int, choices: dict[str, str]) -> None:
+    """The ballot row: a random id, the round, the choices — nothing else."""
+    pk, field = Ballot._meta.pk, Ballot._meta.get_field("choices")
+    params = {
+        "id": pk.get_db_prep_value(pk.get_default(), connection),
+        "round_id": round_id,
+        "choices": field.get_db_prep_value(choices, connection),
+    }
+    _run(_ballot_sql(connection.vendor, False)[1], params)
 
 
 def ballot_cast(*, code: str, choices: Mapping[str, str], round_id: int | None = None) -> None:
@@ -518,28 +600,48 @@ def ballot_cast(*, code: str, choices: Mapping[str, str], round_id: int | None =
     spent by one conditional UPDATE in the same transaction as the ballot insert, so it can
     never count twice, even when submitted concurrently. Returns nothing: a ballot has no
     receipt that could identify it.
+
+    The accepted sheet costs two statements: the UPDATE that spends the code (and says which
+    round, options and targets the sheet must match) and the INSERT. A refused one is explained
+    by ``_refusal`` — unknown code, foreign code, bad sheet, round not open, code used, in that
+    order — and nothing is saved.
     """
     code = (code or "").strip()
+    if round_id is not None:
+        round_id = int(round_id)
+    if code:
+        with transaction.atomic():
+            spent = _spend_code(code, round_id)
+            if spent is not None:
+                rid, options, targets = spent
+                # A bad sheet raises here and rolls the UPDATE back: the code stays unused.
+                _insert_ballot(rid, _check_choices(choices, targets, options))
+                return
+    raise _refusal(code, choices, round_id)
+
+
+def _refusal(code: str, choices, round_id: int | None) -> ServiceError:
+    """Why a sheet was not accepted (nothing was written)."""
     voter = (
-        Voter.objects.filter(code=code)
-        .values("id", "round_id", "round__state", "round__options")
-        .first()
+        Voter.objects.filter(code=code).values("round_id", "round__state", "round__options").first()
         if code
         else None
     )
     if voter is None:
-        raise ServiceError(_("This voting code is unknown."), code="unknown_code")
-    if round_id is not None and int(round_id) != voter["round_id"]:
-        raise ServiceError(_("This voting code belongs to another round."), code="foreign_code")
-    targets = list(Target.objects.filter(round_id=voter["round_id"]).values_list("id", flat=True))
-    clean = _check_choices(choices, targets, voter["round__options"])
-    _require_open(voter["round__state"])
-    with transaction.atomic():
-        _require_open(_round_state_for_ballot(voter["round_id"]))
-        spent = Voter.objects.filter(pk=voter["id"], used=False).update(used=True)
-        if spent != 1:
-            raise ServiceError(_("This voting code has already been used."), code="code_used")
-        Ballot.objects.create(round_id=voter["round_id"], choices=clean)
+        return ServiceError(_("This voting code is unknown."), code="unknown_code")
+    if round_id is not None and round_id != voter["round_id"]:
+        return ServiceError(_("This voting code belongs to another round."), code="foreign_code")
+    targets = (
+        Target.objects.filter(round_id=voter["round_id"]).order_by().values_list("id", flat=True)
+    )
+    try:
+        _check_choices(choices, list(targets), voter["round__options"])
+        _require_open(voter["round__state"])
+    except ServiceError as exc:
+        return exc
+    # Open round, known code, good sheet, yet nothing spent: the code was used (perhaps a moment
+    # ago, by the same sheet sent twice).
+    return ServiceError(_("This voting code has already been used."), code="code_used")
 
 
 def _require_open(state):
