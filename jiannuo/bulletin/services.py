@@ -16,22 +16,19 @@ from django.utils.translation import gettext as _
 from jiannuo.core import audit
 from jiannuo.core.errors import ServiceError
 from jiannuo.core.permissions import require
+from jiannuo.core.uploads import EXTENSIONS, IMAGES, sniff
 from jiannuo.organisation.models import Unit
 
 from .models import PdfBatch, PosterPosting
 
 #: Largest accepted photo of a posted board.
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
-#: Magic bytes of the accepted photo formats; the file name and declared type are ignored.
-MAGIC = {b"\xff\xd8\xff": ("image/jpeg", "jpg"), b"\x89PNG\r\n\x1a\n": ("image/png", "png")}
 
 
 def sniff_image(head: bytes) -> tuple[str, str] | None:
     """(content type, extension) when ``head`` starts like a JPEG or PNG, else None."""
-    for magic, kind in MAGIC.items():
-        if head.startswith(magic):
-            return kind
-    return None
+    content_type = sniff(head, IMAGES)
+    return (content_type, EXTENSIONS[content_type]) if content_type else None
 
 
 def _read_photo(upload) -> tuple[bytes, str, str]:

@@ -37,6 +37,7 @@ from jiannuo.core import roles as core_roles
 from jiannuo.core.errors import ConflictError, ServiceError
 from jiannuo.core.models import Transition
 from jiannuo.core.permissions import has_perm, require, roles_at
+from jiannuo.core.uploads import sniff
 from jiannuo.organisation.models import Person, Post, Term, Unit
 from jiannuo.pledges import rules as pledge_rules
 from jiannuo.pledges.models import Letter, LetterVersion
@@ -49,11 +50,6 @@ PARTY_REP_COUNT = 1
 VILLAGER_REP_COUNT = 1
 #: The scanned paper original: at most this many bytes, of these types (by magic bytes).
 SCAN_MAX_BYTES = 10 * 1024 * 1024
-SCAN_TYPES = {
-    b"%PDF-": "application/pdf",
-    b"\xff\xd8\xff": "image/jpeg",
-    b"\x89PNG\r\n\x1a\n": "image/png",
-}
 #: Key standing for the township deputy secretary (a township account, not a village person).
 DEPUTY_KEY = "township_deputy"
 
@@ -572,13 +568,6 @@ def _complete(actor, signed: SignedLetter, letter: Letter) -> None:
 
 
 # --- Originals -------------------------------------------------------------------------------
-
-
-def sniff(head: bytes) -> str | None:
-    for magic, content_type in SCAN_TYPES.items():
-        if head.startswith(magic):
-            return content_type
-    return None
 
 
 def scan_attach(*, actor, signed_letter: SignedLetter, upload) -> SignedLetter:

@@ -26,6 +26,7 @@ from jiannuo.core import audit
 from jiannuo.core.errors import ConflictError, ServiceError
 from jiannuo.core.models import Transition
 from jiannuo.core.permissions import has_perm, require
+from jiannuo.core.uploads import EXTENSIONS, sniff
 from jiannuo.organisation.models import Post, Unit
 from jiannuo.pledges.models import Letter, PledgeItem
 from jiannuo.signing.models import SignedLetter
@@ -35,12 +36,7 @@ from .models import Adjustment, Digest, Evidence, Inspection, InspectionFinding,
 
 #: Evidence files: at most this many bytes, of these types (by magic bytes, not by name).
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
-EVIDENCE_TYPES = {
-    b"%PDF-": "application/pdf",
-    b"\xff\xd8\xff": "image/jpeg",
-    b"\x89PNG\r\n\x1a\n": "image/png",
-}
-EXT = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+EXT = EXTENSIONS
 
 
 def _transition(actor, obj, object_type, from_state, action, to_state, note=""):
@@ -144,13 +140,6 @@ def _state_for(letter: Letter, code: str) -> ItemState:
 
 
 # --- Evidence -----------------------------------------------------------------------------------
-
-
-def sniff(head: bytes) -> str | None:
-    for magic, content_type in EVIDENCE_TYPES.items():
-        if head.startswith(magic):
-            return content_type
-    return None
 
 
 def check_upload(upload) -> tuple[str, int, str]:
