@@ -1,27 +1,32 @@
-"""Benchmark phone ballot intake over HTTP against the same inserts in raw psycopg (issue #6).
+"""Benchmark phone ballot intake over HTTP against the same work in raw psycopg (issue #6).
 
 Not a test. On PostgreSQL (DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/jn_bench_ballots
-— created and migrated when missing) it builds a village with an open phone round of
-``--ballots`` × 2 voters, each with a one-time code, then:
+— created and migrated when missing) it builds a village with an open phone round whose voters
+each hold a one-time code, then alternates, in ``--slices`` slices (the machine's load drifts):
 
-1. HTTP: serves the project the way ``jiannuo serve`` does (``jiannuo.cli._run_gunicorn``: the
-   product's gunicorn configuration, gthread workers × 4 threads, ``--workers`` defaulting to the
-   command's own default) with no CPU pinning — the server, like PostgreSQL on the raw side,
-   gets every core — and posts one ballot sheet per code to
-   ``POST /api/v1/evaluation/rounds/<id>/ballots`` from ``--clients`` keep-alive connections (a
-   Python client pinned to core 0): the full path — middleware, JSON validation, the code check,
-   the conditional UPDATE and the ballot INSERT in one transaction.
-2. Raw psycopg, same run, same database, same number of client connections: for the other half of
-   the codes, the same statements in one transaction per ballot (round state FOR SHARE, the
-   conditional UPDATE of the code, the INSERT of the ballot).
+1. HTTP: the project served the way ``jiannuo serve`` serves it (``jiannuo.cli._run_gunicorn``:
+   the product's gunicorn configuration and WSGI application, ``--workers`` defaulting to the
+   command's own default, no CPU pinning — the server, like PostgreSQL on the raw side, gets
+   every core), loaded by ``wrk`` (Debian package ``wrk``; RECIPES.md) pinned to core 0 with
+   ``--clients`` keep-alive connections for ``--seconds`` per slice; each request posts one
+   ballot sheet with a fresh code to ``POST /api/v1/evaluation/rounds/<id>/ballots``: the whole
+   path — WSGI, the host check, JSON and schema validation, the code check, the one statement
+   that spends the code and inserts the ballot. Every response must be 201 (a refused sheet
+   stops the bench), and the ballots counted in the database must match.
+2. Raw psycopg, same run, same database, same number of connections (Python threads pinned to
+   core 0): ``--ballots`` per slice, the product's own statement (``services._CAST_SQL``: the
+   round checked and locked in share mode, the code spent, the ballot inserted — one statement,
+   its own transaction), prepared, in autocommit. This is the floor for the same work: no
+   framework, no HTTP.
 
-The two sides alternate in ``--slices`` slices (default 4), since the machine's load drifts and
-moves the ratio a lot: the raw side waits on commits, the HTTP side on CPU.
+``--python-client`` loads the HTTP side from Python ``http.client`` threads instead of wrk (the
+setup of the first figures in docs/benchmarks.md); the Python client spends about 0.2 ms of
+the machine's two cores per request that the server then lacks.
 
 Prints both rates and the ratio (target: HTTP ≥ 35% of raw).
 
-    .venv/bin/python bench/bench_ballots.py [--ballots 2000] [--clients 4] [--workers N]
-                                            [--pin CPUS]  # e.g. --workers 1 --pin 1: the old setup
+    .venv/bin/python bench/bench_ballots.py [--seconds 2] [--ballots 3000] [--clients 4]
+                                            [--slices 4] [--workers N] [--python-client]
 """
 
 from __future__ import annotations
@@ -29,9 +34,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -102,7 +109,8 @@ def build_round(n_codes: int):
     return rnd.pk, [t.pk for t in targets], codes
 
 
-def http_intake(round_id, targets, codes, clients):
+def python_intake(round_id, targets, codes, clients):
+    """``len(codes)`` sheets from ``clients`` Python keep-alive connections; ballots per second."""
     import http.client
 
     os.sched_setaffinity(0, {0})
@@ -134,36 +142,75 @@ def http_intake(round_id, targets, codes, clients):
     return len(codes) / elapsed
 
 
+#: wrk script: each request posts the next unused code; the codes come from a file, one a line.
+WRK_SCRIPT = r"""
+local codes, n, path, choices = {}, 0, nil, nil
+function init(args)
+  path, choices = args[1], args[3]
+  for line in io.lines(args[2]) do table.insert(codes, line) end
+end
+function request()
+  n = n + 1
+  local code = codes[n] or "out-of-codes"
+  return wrk.format("POST", path, {["Content-Type"] = "application/json"},
+    '{"code": "' .. code .. '", "choices": ' .. choices .. '}')
+end
+function done(summary, latency, requests)
+  io.write(string.format("JN %d %d %d %d\n", summary.requests, summary.duration,
+    summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.timeout))
+end
+"""
+
+
+def wrk_intake(round_id, targets, codes, clients, seconds, workdir):
+    """wrk on core 0 for ``seconds``; ``(sheets accepted, ballots per second)``."""
+    script, code_file = workdir / "ballots.lua", workdir / "codes.txt"
+    script.write_text(WRK_SCRIPT)
+    code_file.write_text("\n".join(codes) + "\n")
+    choices = json.dumps({str(t): "satisfied" for t in targets})
+    out = subprocess.run(
+        ["taskset", "-c", "0", "wrk", "-t", "1", "-c", str(clients), "-d", f"{seconds}s",
+         "-s", str(script), f"http://127.0.0.1:{PORT}/",
+         "--", f"/api/v1/evaluation/rounds/{round_id}/ballots", str(code_file), choices],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    line = next(row for row in out.splitlines() if row.startswith("JN "))
+    requests, micros, bad_status, socket_errors = map(int, line.split()[1:])
+    if bad_status or socket_errors:
+        raise SystemExit(
+            f"wrk: {bad_status} refused sheets, {socket_errors} socket errors "
+            f"(out of codes? raise the code stock or lower --seconds)\n{out}"
+        )
+    return requests, requests / (micros / 1e6)
+
+
 def raw_intake(url, round_id, targets, codes, clients):
+    """The product's own statement (``services._CAST_SQL``: spend the code and insert the ballot,
+    one statement, its own transaction), prepared, from raw psycopg in autocommit."""
     import psycopg
     from psycopg.types.json import Jsonb
 
+    from jiannuo.evaluation import services
+
     os.sched_setaffinity(0, {0})
-    with psycopg.connect(url) as conn:
-        ids = dict(
-            conn.execute(
-                "SELECT code, id FROM evaluation_voter WHERE round_id = %s", [round_id]
-            ).fetchall()
-        )
+    sql = services._CAST_SQL["postgresql"].format(
+        round='"evaluation_round"', voter='"evaluation_voter"', target='"evaluation_target"',
+        ballot='"evaluation_ballot"', same_round=" AND id = %(round_id)s",
+    )  # fmt: skip
     chunks = [codes[i::clients] for i in range(clients)]
-    choices = {str(t): "satisfied" for t in targets}
+    choices = {str(t): "satisfied" for t in sorted(targets)}
 
     def client(chunk):
-        with psycopg.connect(url) as conn:
+        with psycopg.connect(url, autocommit=True) as conn:
             for code in chunk:
-                with conn.transaction():
-                    conn.execute(
-                        "SELECT state FROM evaluation_round WHERE id = %s FOR SHARE", [round_id]
-                    )
-                    cur = conn.execute(
-                        "UPDATE evaluation_voter SET used = true WHERE id = %s AND used = false",
-                        [ids[code]],
-                    )
-                    assert cur.rowcount == 1
-                    conn.execute(
-                        "INSERT INTO evaluation_ballot (id, round_id, choices) VALUES (%s, %s, %s)",
-                        [uuid.uuid4(), round_id, Jsonb(choices)],
-                    )
+                params = {
+                    "code": code, "open": "open", "round_id": round_id, "id": uuid.uuid4(),
+                    "choices": Jsonb(choices), "used": Jsonb(["satisfied"]),
+                    "targets": sorted(targets),
+                }  # fmt: skip
+                cur = conn.execute(sql, params, prepare=True)
+                assert cur.rowcount == 1
 
     threads = [threading.Thread(target=client, args=(c,)) for c in chunks]
     start = time.perf_counter()
@@ -197,9 +244,16 @@ def wait_ready(url: str, timeout: float = 30) -> None:
     raise SystemExit(f"server did not answer {url}")
 
 
+def ballots_in(round_id) -> int:
+    from jiannuo.evaluation.models import Ballot
+
+    return Ballot.objects.filter(round_id=round_id).count()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--ballots", type=int, default=2000)
+    parser.add_argument("--seconds", type=int, default=2, help="wrk time per HTTP slice")
+    parser.add_argument("--ballots", type=int, default=3000, help="raw ballots per slice")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--slices", type=int, default=4, help="alternations HTTP / raw")
     parser.add_argument(
@@ -207,24 +261,34 @@ def main() -> None:
         help="gunicorn workers (default: what `jiannuo serve` starts)",
     )  # fmt: skip
     parser.add_argument(
-        "--pin", default=None, help="taskset CPU list for the server (default: none)"
+        "--python-client", action="store_true", help="load HTTP from Python, not wrk"
+    )
+    parser.add_argument(
+        "--stock", type=int, default=6000, help="codes per HTTP slice and second (wrk)"
     )
     args = parser.parse_args()
     os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
     db = os.environ["DATABASE_URL"]
     if not db.startswith("postgres"):
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database.")
+    if not args.python_client and not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: apt-get install wrk (or pass --python-client)")
     ensure_database(db)
     import django
     from django.core.management import call_command
 
     django.setup()
     call_command("migrate", verbosity=0)
-    round_id, targets, codes = build_round(2 * args.ballots)
+    per_http = args.ballots if args.python_client else int(args.seconds * args.stock)
+    warm_n = 200
+    round_id, targets, codes = build_round(warm_n + args.slices * (per_http + args.ballots))
     from django.db import connection
 
     connection.close()
-    http_codes, raw_codes = codes[: args.ballots], codes[args.ballots :]
+    warm, codes = codes[:warm_n], codes[warm_n:]
+    http_codes = [codes[i * per_http : (i + 1) * per_http] for i in range(args.slices)]
+    codes = codes[args.slices * per_http :]
+    raw_codes = [codes[i * args.ballots : (i + 1) * args.ballots] for i in range(args.slices)]
 
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     cmd = [
@@ -233,33 +297,43 @@ def main() -> None:
         "cli._run_gunicorn('127.0.0.1', int(sys.argv[1]), int(sys.argv[2]))",
         str(PORT), str(args.workers),
     ]  # fmt: skip
-    if args.pin is not None:
-        cmd = ["taskset", "-c", args.pin, *cmd]
     server = subprocess.Popen(
         cmd, cwd=ROOT, env=env, start_new_session=True, stderr=subprocess.DEVNULL
     )
     try:
         wait_ready(f"http://127.0.0.1:{PORT}/api/v1/openapi.json")
-        # Warm-up: a few ballots from the HTTP half (counted in neither rate).
-        warm, http_codes = http_codes[:50], http_codes[50:]
-        http_intake(round_id, targets, warm, 1)
-        # The machine is shared and its load drifts: alternate the two sides in --slices
-        # slices so that both see the same conditions; each rate is its ballots over its time.
-        http_time = raw_time = 0.0
-        for i in range(args.slices):
-            part = http_codes[i :: args.slices]
-            http_time += len(part) / http_intake(round_id, targets, part, args.clients)
-            part = raw_codes[i :: args.slices]
-            raw_time += len(part) / raw_intake(db, round_id, targets, part, args.clients)
-        http_rate, raw_rate = len(http_codes) / http_time, len(raw_codes) / raw_time
+        python_intake(round_id, targets, warm, 1)  # warm-up, counted in neither rate
+        http_n = http_time = raw_n = raw_time = 0.0
+        with tempfile.TemporaryDirectory() as workdir:
+            for i in range(args.slices):
+                before = ballots_in(round_id)
+                if args.python_client:
+                    n, rate = (
+                        len(http_codes[i]),
+                        python_intake(round_id, targets, http_codes[i], args.clients),
+                    )
+                else:
+                    n, rate = wrk_intake(
+                        round_id, targets, http_codes[i], args.clients, args.seconds,
+                        Path(workdir),
+                    )  # fmt: skip
+                counted = ballots_in(round_id) - before
+                if abs(counted - n) > args.clients:  # wrk drops replies in flight at its end
+                    raise SystemExit(f"{n} sheets accepted over HTTP but {counted} ballots")
+                http_n, http_time = http_n + n, http_time + n / rate
+                connection.close()
+                part = raw_codes[i]
+                raw_n += len(part)
+                raw_time += len(part) / raw_intake(db, round_id, targets, part, args.clients)
+        http_rate, raw_rate = http_n / http_time, raw_n / raw_time
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
-    print(f"{args.ballots} ballots each, {args.clients} client connections on core 0")
-    where = f"on cores {args.pin}" if args.pin else "unpinned"
-    print(f"HTTP (jiannuo serve: gunicorn {args.workers} workers × 4 threads, {where})")
-    print(f"                                    {http_rate:8.1f} ballots/s")
-    print(f"raw psycopg, same statements:       {raw_rate:8.1f} ballots/s")
+    client = "Python http.client threads" if args.python_client else "wrk"
+    print(f"{args.slices} slices; {args.clients} client connections on core 0 ({client})")
+    print(f"HTTP (jiannuo serve: gunicorn {args.workers} workers, unpinned)")
+    print(f"                                    {http_rate:8.1f} ballots/s  ({http_n:.0f})")
+    print(f"raw psycopg, the same statement:    {raw_rate:8.1f} ballots/s  ({raw_n:.0f})")
     print(f"ratio:                              {http_rate / raw_rate:8.1%} (target >= 35%)")
 
 

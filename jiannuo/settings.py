@@ -108,6 +108,13 @@ TEMPLATES = [
 
 if os.getenv("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django turns psycopg's prepared statements off (for transaction-mode poolers). Its own
+        # cursors bind on the client and never prepare; the few hot statements that ask for it
+        # (the phone ballot path) are planned once per connection. A transaction-mode pooler
+        # older than PgBouncer 1.21: set DATABASE_PREPARED_STATEMENTS=0.
+        if os.getenv("DATABASE_PREPARED_STATEMENTS", "1") != "0":
+            DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 else:
     DATABASES = {
         "default": {

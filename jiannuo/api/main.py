@@ -19,11 +19,7 @@ api = NinjaAPI(
 
 @api.exception_handler(ServiceError)
 def service_error(request, exc: ServiceError):
-    return api.create_response(
-        request,
-        {"code": exc.code, "message": str(exc.message), "details": exc.details},
-        status=exc.status,
-    )
+    return api.create_response(request, exc.as_json(), status=exc.status)
 
 
 @api.exception_handler(PermissionDenied)

@@ -18,6 +18,10 @@ class ServiceError(Exception):
         self.code = code
         self.details = details or []
 
+    def as_json(self) -> dict:
+        """The API's body for this refusal."""
+        return {"code": self.code, "message": str(self.message), "details": self.details}
+
 
 class ConflictError(ServiceError):
     """Someone else changed the object since it was read: reload, nothing was overwritten."""

@@ -502,26 +502,35 @@ def round_open(*, actor, round: Round) -> Round:
     return rnd
 
 
-#: Spending a one-time code: ONE statement marks the code used only while its round is open (and,
-#: for the API, only in the round named in the URL) and returns what the sheet is checked
-#: against — the round's options and target ids — so the fast path is this UPDATE and the ballot
-#: INSERT in one transaction. On PostgreSQL the statement locks the round row in share mode, so
-#: closing the round (``SELECT … FOR UPDATE``) waits for ballots in flight and no ballot lands in
-#: a closed round; SQLite's IMMEDIATE transactions serialise writers anyway.
-_SPEND_SQL = {
+#: Casting a phone ballot sheet. The sheet is first put in canonical form in Python (target
+#: ids as sorted integers, the options it uses); the database then checks it against the round.
+#:
+#: PostgreSQL: ONE statement, its own transaction (one round trip in autocommit): it locks the
+#: voter's round row in share mode only if the round is open (and, for the API, is the round in
+#: the URL), its targets are exactly the sheet's and every option used is one of the round's;
+#: marks the code used only if it is unused; and inserts the ballot only if the code was spent.
+#: Closing a round (``SELECT … FOR UPDATE``) waits for ballots in flight, so none lands in a
+#: closed round; two sheets with the same code serialise on the voter row and the second finds
+#: it used. SQLite has no UPDATE inside WITH: the same checks run as an UPDATE … RETURNING and the
+#: INSERT in one IMMEDIATE transaction, which serialises writers anyway.
+_CAST_SQL = {
     "postgresql": """
         WITH r AS (
-            SELECT id, options FROM {round}
+            SELECT id FROM {round}
             WHERE id = (SELECT round_id FROM {voter} WHERE code = %(code)s)
               AND state = %(open)s{same_round}
+              AND options @> %(used)s::jsonb
+              AND ARRAY(
+                  SELECT t.id FROM {target} AS t WHERE t.round_id = {round}.id ORDER BY t.id
+              )::bigint[] = %(targets)s::bigint[]
             FOR SHARE
+        ), spent AS (
+            UPDATE {voter} AS v SET used = true FROM r
+            WHERE v.code = %(code)s AND NOT v.used AND v.round_id = r.id
+            RETURNING v.round_id
         )
-        UPDATE {voter} AS v SET used = true FROM r
-        WHERE v.code = %(code)s AND NOT v.used AND v.round_id = r.id
-        RETURNING v.round_id, r.options::text,
-            ARRAY(
-                SELECT t.id FROM {target} AS t WHERE t.round_id = v.round_id ORDER BY t.position
-            )
+        INSERT INTO {ballot} (id, round_id, choices)
+        SELECT gen_random_uuid(), spent.round_id, %(choices)s::jsonb FROM spent
     """,
     "sqlite": """
         UPDATE {voter} SET used = 1
@@ -534,29 +543,15 @@ _SPEND_SQL = {
 }
 
 
-def _run(sql: str, params, *, fetch: bool = False):
-    """Run one statement of the ballot path. On PostgreSQL it is a server-side prepared
-    statement (planned once per connection, as psycopg does on its own for repeated queries),
-    in the transaction Django opened (these statements bypass Django's query log, so
-    ``django_assert_num_queries`` does not see them); elsewhere a plain Django cursor."""
-    if connection.vendor == "postgresql":
-        import psycopg
-
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(sql, params, prepare=True)
-            return cursor.fetchone() if fetch else None
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone() if fetch else None
-
-
 @functools.cache
-def _ballot_sql(vendor: str, same_round: bool) -> tuple[str, str]:
+def _cast_sql(vendor: str, same_round: bool) -> tuple[str, str]:
+    """``(spend, insert)``: on PostgreSQL ``spend`` is the whole cast and ``insert`` is unused."""
     qn = connection.ops.quote_name
-    spend = _SPEND_SQL["postgresql" if vendor == "postgresql" else "sqlite"].format(
+    spend = _CAST_SQL["postgresql" if vendor == "postgresql" else "sqlite"].format(
         round=qn(Round._meta.db_table),
         voter=qn(Voter._meta.db_table),
         target=qn(Target._meta.db_table),
+        ballot=qn(Ballot._meta.db_table),
         same_round=" AND id = %(round_id)s" if same_round else "",
     )
     insert = (
@@ -566,57 +561,90 @@ def _ballot_sql(vendor: str, same_round: bool) -> tuple[str, str]:
     return spend, insert
 
 
-def _spend_code(code: str, round_id: int | None):
-    """Mark ``code`` used if it is unused and its round is open; return ``(round id, options,
-    target ids)``, or ``None`` when nothing was spent. Call inside the ballot's transaction."""
-    sql = _ballot_sql(connection.vendor, round_id is not None)[0]
-    params = {"code": code, "open": Round.OPEN}
+def _canonical(choices) -> dict[str, str] | None:
+    """The sheet as ``{"<target id>": "<option>"}`` with ids in ascending order, or ``None`` when
+    it is not even shaped like a sheet (then ``_refusal`` says what is wrong)."""
+    if not isinstance(choices, Mapping):
+        return None
+    clean = {}
+    for key, option in choices.items():
+        key = str(key)
+        if not key.isdigit() or key != str(int(key)) or not isinstance(option, str):
+            return None
+        clean[key] = option
+    return {key: clean[key] for key in sorted(clean, key=int)}
+
+
+def _cast_postgresql(code: str, sheet: dict[str, str], round_id: int | None) -> bool:
+    """One prepared statement (planned once per connection; see ``prepare_threshold`` in
+    settings), outside Django's query log, so ``django_assert_num_queries`` does not see it.
+    The parameters go as text (the statement casts them): the cheapest for the driver. The
+    ballot's random id comes from PostgreSQL's ``gen_random_uuid()``."""
+    import psycopg
+
+    params = {
+        "code": code,
+        "open": Round.OPEN,
+        "used": json.dumps(sorted(set(sheet.values()))),
+        "targets": "{" + ",".join(sheet) + "}",  # keys are canonical decimal ids
+        "choices": json.dumps(sheet),
+    }
     if round_id is not None:
         params["round_id"] = round_id
-    row = _run(sql, params, fetch=True)
-    if row is None:
-        return None
-    rid, options, targets = row
-    if isinstance(targets, str):  # SQLite: "12,13,14"
-        targets = [int(t) for t in targets.split(",")]
-    return rid, json.loads(options), targets or []
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(_cast_sql("postgresql", round_id is not None)[0], params, prepare=True)
+        return cursor.rowcount == 1
 
 
-def _insert_ballot(round_id: int, choices: dict[str, str]) -> None:
-    """The ballot row: a random id, the round, the choices — nothing else."""
+def _cast_sqlite(code: str, sheet: dict[str, str], round_id: int | None) -> bool:
+    spend, insert = _cast_sql(connection.vendor, round_id is not None)
     pk, field = Ballot._meta.pk, Ballot._meta.get_field("choices")
     params = {
+        "code": code,
+        "open": Round.OPEN,
         "id": pk.get_db_prep_value(pk.get_default(), connection),
-        "round_id": round_id,
-        "choices": field.get_db_prep_value(choices, connection),
+        "choices": field.get_db_prep_value(sheet, connection),
     }
-    _run(_ballot_sql(connection.vendor, False)[1], params)
+    if round_id is not None:
+        params["round_id"] = round_id
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(spend, params)
+        row = cursor.fetchone()
+        if row is None:
+            return False
+        rid, options, targets = row
+        targets = sorted(int(t) for t in (targets or "").split(",") if t)
+        if [int(key) for key in sheet] != targets or not set(sheet.values()) <= set(
+            json.loads(options)
+        ):
+            transaction.set_rollback(True)  # the code stays unused
+            return False
+        params["round_id"] = rid
+        cursor.execute(insert, params)
+        return True
 
 
 def ballot_cast(*, code: str, choices: Mapping[str, str], round_id: int | None = None) -> None:
     """A voter's phone ballot sheet (public: the one-time code is the credential).
 
     ``choices`` maps every target id of the round to one of the round's options. The code is
-    spent by one conditional UPDATE in the same transaction as the ballot insert, so it can
-    never count twice, even when submitted concurrently. Returns nothing: a ballot has no
+    spent in the same transaction as the ballot is inserted, and only if it was unused, so it
+    can never count twice, even when submitted concurrently. Returns nothing: a ballot has no
     receipt that could identify it.
 
-    The accepted sheet costs two statements: the UPDATE that spends the code (and says which
-    round, options and targets the sheet must match) and the INSERT. A refused one is explained
-    by ``_refusal`` — unknown code, foreign code, bad sheet, round not open, code used, in that
-    order — and nothing is saved.
+    An accepted sheet costs one statement on PostgreSQL (see ``_CAST_SQL``). A refused one is
+    explained by ``_refusal`` — unknown code, foreign code, bad sheet, round not open, code
+    used, in that order — and nothing is saved.
     """
     code = (code or "").strip()
     if round_id is not None:
         round_id = int(round_id)
-    if code:
-        with transaction.atomic():
-            spent = _spend_code(code, round_id)
-            if spent is not None:
-                rid, options, targets = spent
-                # A bad sheet raises here and rolls the UPDATE back: the code stays unused.
-                _insert_ballot(rid, _check_choices(choices, targets, options))
-                return
+    sheet = _canonical(choices)
+    if code and sheet is not None:
+        cast = _cast_postgresql if connection.vendor == "postgresql" else _cast_sqlite
+        if cast(code, sheet, round_id):
+            return
     raise _refusal(code, choices, round_id)
 
 

@@ -1,11 +1,14 @@
 """The jiannuo command, as an operator runs it (issue 2)."""
 
+import json
 import os
 import secrets
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -61,10 +64,40 @@ def test_demo_serves_a_chinese_home_page_and_the_openapi_document(tmp_path):
         api = urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=5).read().decode()
         assert '"openapi": "3.' in api
         assert (data / "jiannuo.sqlite3").exists()
+        _a_phone_ballot_through_the_served_application(base, data / "jiannuo.sqlite3")
     finally:
         proc.terminate()
         out = proc.communicate(timeout=20)[0]
     assert "liushu_sec" in out and "jiannuo2026" in out
+
+
+def _a_phone_ballot_through_the_served_application(base, db):
+    """The demo's open 2026 phone round takes one sheet per code through the served WSGI
+    application (the ballot lane, jiannuo/evaluation/intake.py), and refuses the code again."""
+    with sqlite3.connect(db) as conn:
+        round_id, code = conn.execute(
+            "SELECT v.round_id, v.code FROM evaluation_voter v JOIN evaluation_round r"
+            " ON r.id = v.round_id WHERE r.state = 'open' AND v.present AND NOT v.used LIMIT 1"
+        ).fetchone()
+        targets = [t for (t,) in conn.execute(
+            "SELECT id FROM evaluation_target WHERE round_id = ?", [round_id]
+        )]  # fmt: skip
+        before = conn.execute("SELECT count(*) FROM evaluation_ballot").fetchone()[0]
+    body = json.dumps({"code": code, "choices": {str(t): "satisfied" for t in targets}})
+    url = f"{base}/api/v1/evaluation/rounds/{round_id}/ballots"
+    request = urllib.request.Request(
+        url, body.encode(), {"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        assert answer.status == 201
+    try:
+        urllib.request.urlopen(request, timeout=5)
+        raise AssertionError("a used code was accepted")
+    except urllib.error.HTTPError as refused:
+        assert refused.code == 400
+        assert json.loads(refused.read())["code"] == "code_used"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM evaluation_ballot").fetchone()[0] == before + 1
 
 
 def test_audit_verify_passes_then_names_an_edited_entry(tmp_path):
