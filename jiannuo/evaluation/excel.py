@@ -81,7 +81,7 @@ def verdicts_import(*, actor, village, year, upload) -> int:
             letter_version_id__in=[s.version_id for s in services.in_force_letters(village, year)]
         )
     }
-    errors, todo = [], []
+    errors, todo, voiding = [], [], None
     for row in rows:
         v = row.values
         try:
@@ -143,12 +143,12 @@ def tallies_export(rnd: Round) -> bytes:
 
 
 def tallies_import(*, actor, rnd: Round, upload) -> int:
-    """All rows or none. A row with more returned than issued is reported (the round is not
-    voided by an import: enter that tally on the page, where it voids the round)."""
+    """All rows or none. A row with more returned than issued voids the round, as it does when
+    entered on the page (§三.6 paper ballots; nothing of the file is saved either)."""
     rows = read_rows(upload, TALLY_HEADERS, max_bytes=MAX_BYTES, max_rows=MAX_ROWS)
     targets = {t.pk: t for t in Target.objects.filter(round=rnd)}
     policy_settings = services.policy_for(rnd.village, rnd.year).satisfaction
-    errors, todo = [], []
+    errors, todo, voiding = [], [], None
     for row in rows:
         v = row.values
         try:
@@ -171,8 +171,21 @@ def tallies_import(*, actor, rnd: Round, upload) -> int:
         ]
         if blocking:
             errors.append({"row": row.number, "message": "; ".join(f.explain() for f in blocking)})
+            if voiding is None and any(f.rule == rules.RETURNED_EXCEEDS_ISSUED for f in blocking):
+                voiding = (row.number, target, nums, counts)
             continue
         todo.append((row.number, target, nums, counts))
+    if voiding is not None:
+        # The page's own path: tally_enter voids the round (and commits that) and refuses.
+        number, target, nums, counts = voiding
+        try:
+            services.tally_enter(actor=actor, target=target, counts=counts, **nums)
+        except ServiceError as exc:
+            raise ServiceError(
+                _("Row %(row)s: %(error)s") % {"row": number, "error": exc.message},
+                code=exc.code,
+                details=errors,
+            ) from exc
     if errors:
         _rows_error(errors)
     with transaction.atomic():

@@ -32,6 +32,9 @@ ABSTAIN = "abstain"
 DEFAULT_OPTIONS = (SATISFIED, BASICALLY_SATISFIED, DISSATISFIED, ABSTAIN)
 DEFAULT_NUMERATOR = (SATISFIED, BASICALLY_SATISFIED)
 
+#: The finding that voids a paper round (more ballots returned than issued).
+RETURNED_EXCEEDS_ISSUED = "tally_returned_exceeds_issued"
+
 # Annual grades (优秀 / 称职 / 基本称职 / 不称职), best first.
 EXCELLENT = "excellent"
 COMPETENT = "competent"
@@ -217,7 +220,7 @@ def check_tally(
     if returned > issued:
         findings.append(
             Finding(
-                rule="tally_returned_exceeds_issued",
+                rule=RETURNED_EXCEEDS_ISSUED,
                 clause=CLAUSE_EVALUATION,
                 message=_(
                     "%(returned)s ballots were returned but only %(issued)s were issued; "

@@ -786,10 +786,10 @@ def tally_enter(
         for f in rules.check_tally(**nums, counts=option_counts, settings=policy.satisfaction)
         if f.severity != rules.WARN
     ]
-    if any(f.rule == "tally_returned_exceeds_issued" for f in findings):
+    if any(f.rule == rules.RETURNED_EXCEEDS_ISSUED for f in findings):
         round_void(actor=actor, round=rnd, reason=findings[0].explain())
         raise ServiceError(
-            next(f for f in findings if f.rule == "tally_returned_exceeds_issued").explain(),
+            next(f for f in findings if f.rule == rules.RETURNED_EXCEEDS_ISSUED).explain(),
             code="round_void",
         )
     if findings:

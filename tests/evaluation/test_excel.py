@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from jiannuo.core.errors import ServiceError
 from jiannuo.core.excel import workbook
 from jiannuo.evaluation import excel, services
-from jiannuo.evaluation.models import Tally, Verdict
+from jiannuo.evaluation.models import Round, Tally, Verdict
 
 from .conftest import YEAR, all_items, checkin_all
 
@@ -86,7 +86,7 @@ def test_tallies_round_trip_and_all_or_nothing(paper, cast):
     rows = rows_of(excel.tallies_export(paper))[1:]
     good = [[r[0], r[1], 10, 10, 0, 6, 2, 1, 1] for r in rows]
     bad = [list(r) for r in good]
-    bad[1][3] = 11  # more returned than issued
+    bad[1][4] = 11  # more spoiled than returned
     bad[2][5] = 9  # options do not add up
     with pytest.raises(ServiceError) as exc:
         excel.tallies_import(
@@ -98,6 +98,25 @@ def test_tallies_round_trip_and_all_or_nothing(paper, cast):
         actor=cast.supervisor, rnd=paper, upload=upload(excel.TALLY_HEADERS, good)
     )
     assert n == 4 and Tally.objects.filter(confirmed_at__isnull=True).count() == 4
+
+
+def test_a_row_with_more_returned_than_issued_voids_the_round_as_on_the_page(paper, cast):
+    """§三.6 (DOMAIN.md paper ballots): more returned than issued voids the round, whether the
+    tally is typed on the page or imported; nothing of the file is saved."""
+    rows = rows_of(excel.tallies_export(paper))[1:]
+    filled = [[r[0], r[1], 10, 10, 0, 6, 2, 1, 1] for r in rows]
+    filled[1][3] = 11  # row 3: 11 returned, 10 issued
+    filled[2][5] = 9  # row 4: options do not add up
+    with pytest.raises(ServiceError) as exc:
+        excel.tallies_import(
+            actor=cast.supervisor, rnd=paper, upload=upload(excel.TALLY_HEADERS, filled)
+        )
+    assert exc.value.code == "round_void"
+    assert "3" in str(exc.value.message)
+    assert [d["row"] for d in exc.value.details] == [3, 4]
+    paper.refresh_from_db()
+    assert paper.state == Round.VOID and "11" in paper.void_reason
+    assert not Tally.objects.exists()
 
 
 def test_export_pages_download(client, cast, tree, paper, group):
