@@ -14,8 +14,10 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
+from jiannuo.core.errors import ServiceError
 from jiannuo.core.permissions import has_perm
 from jiannuo.organisation.models import Post, Unit
 from jiannuo.pledges.models import PledgeItem
@@ -176,6 +178,14 @@ def _village(request, pk) -> Unit:
     return selectors.village(request.user, pk)
 
 
+def _posts(village: Unit, ids: list[int]) -> list[Post]:
+    """The village's posts by id; an id that is not one of them is refused, not dropped."""
+    posts = list(Post.objects.filter(village=village, pk__in=ids))
+    if len(posts) != len(set(ids)):
+        raise ServiceError(_("The responsible posts must be of this village."), code="post")
+    return posts
+
+
 # First of the router's routes: the public phone ballot is the busiest path, and Django tries
 # URL patterns in order.
 @router.post("/evaluation/rounds/{pk}/ballots", auth=None, response={201: None})
@@ -228,7 +238,7 @@ def loss(request, payload: LossIn):
         cause=payload.cause,
         description=payload.description,
         breach_clause=payload.breach_clause,
-        posts=Post.objects.filter(village=village, pk__in=payload.post_ids),
+        posts=_posts(village, payload.post_ids),
         team=payload.team,
     )
     return Status(201, {"id": row.pk})

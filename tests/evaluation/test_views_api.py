@@ -159,3 +159,90 @@ def test_bulletin_section_loads_in_a_fixed_number_of_queries(
                data={"published": ["criticism"]})  # fmt: skip
     hidden = bulletin.load(tree.a1, many)
     assert not hidden["show"] and not hidden["verdicts"]
+
+
+def test_api_losses_by_the_group_with_their_posts_and_nothing_from_others(
+    client, cast, tree, letters, group
+):
+    """§四.2: a loss names its amount, cause and responsible posts; only the assessment group
+    records it, and a post of another village is refused, not silently dropped."""
+    from decimal import Decimal
+
+    from jiannuo.evaluation.models import Loss
+
+    body = {
+        "village_id": tree.a1.pk,
+        "year": YEAR,
+        "amount": "12000.50",
+        "cause": "dereliction",
+        "description": "工程款未经审核拨付",
+        "breach_clause": "2",
+        "post_ids": [letters.posts.director.pk],
+    }
+    client.force_login(cast.assessor_a)
+    r = api(client, "post", "/evaluation/losses", body)
+    assert r.status_code == 201
+    loss = Loss.objects.get(pk=r.json()["id"])
+    assert loss.amount == Decimal("12000.50") and loss.recorded_by == cast.assessor_a
+    assert list(loss.posts.all()) == [letters.posts.director]
+    other_village_post = letters.posts.director.__class__.objects.exclude(village=tree.a1).first()
+    for bad, code in [
+        ({"amount": "-5"}, "amount"),
+        ({"amount": "1.005"}, "amount"),
+        ({"cause": "weather"}, "cause"),
+        ({"description": "  "}, "description"),
+        ({"post_ids": []}, "posts"),
+        ({"post_ids": [letters.posts.director.pk, other_village_post.pk]}, "post"),
+    ]:
+        r = api(client, "post", "/evaluation/losses", {**body, **bad})
+        assert (r.status_code, r.json()["code"]) == (400, code), bad
+    client.force_login(cast.staff_a)  # township staff outside the group
+    assert api(client, "post", "/evaluation/losses", body).status_code == 403
+    client.force_login(cast.branch_a2)  # another village's branch
+    assert api(client, "post", "/evaluation/losses", body).status_code == 404
+    client.logout()
+    assert api(client, "post", "/evaluation/losses", body).status_code == 401
+    assert Loss.objects.count() == 1
+
+
+def test_api_breaches_integrity_and_discipline(client, cast, tree, letters, group):
+    """§四.4: an integrity breach (a post or the team) and a discipline violation (always a
+    post, referred to the competent body)."""
+    from jiannuo.evaluation.models import Breach
+
+    client.force_login(cast.assessor_a)
+    base = {"village_id": tree.a1.pk, "year": YEAR}
+    r = api(
+        client,
+        "post",
+        "/evaluation/breaches",
+        {**base, "kind": "integrity", "description": "违规接受宴请"},
+    )
+    assert r.status_code == 201 and Breach.objects.get(pk=r.json()["id"]).post is None
+    r = api(
+        client,
+        "post",
+        "/evaluation/breaches",
+        {
+            **base,
+            "kind": "discipline",
+            "description": "违反财经纪律",
+            "post_id": letters.posts.member.pk,
+            "referred_to": "镇纪委",
+        },
+    )
+    assert r.status_code == 201
+    b = Breach.objects.get(pk=r.json()["id"])
+    assert (b.post, b.referred_to) == (letters.posts.member, "镇纪委")
+    r = api(
+        client, "post", "/evaluation/breaches", {**base, "kind": "discipline", "description": "x"}
+    )
+    assert (r.status_code, r.json()["code"]) == (400, "post")
+    r = api(client, "post", "/evaluation/breaches", {**base, "kind": "gossip", "description": "x"})
+    assert (r.status_code, r.json()["code"]) == (400, "kind")
+    client.force_login(cast.staff_a)
+    r = api(
+        client, "post", "/evaluation/breaches", {**base, "kind": "integrity", "description": "x"}
+    )
+    assert r.status_code == 403
+    assert Breach.objects.count() == 2
