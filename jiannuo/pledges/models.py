@@ -46,6 +46,9 @@ ACTION_LABELS = {
     "approve": _("Approve"),
     "return": _("Return for adjustment"),
     "redo": _("Order a redo"),
+    # Recorded on a letter's history by the signing step (not offered as buttons here).
+    "ceremony_vote_failed": _("Ceremony vote failed"),
+    "amend_after_signing": _("Change after signing"),
 }
 
 

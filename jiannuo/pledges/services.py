@@ -1054,6 +1054,16 @@ def letter_approve(*, actor, letter: Letter, note: str = "", version: int | None
         )
 
 
+def letter_reopen(letter: Letter, current: LetterVersion) -> LetterVersion:
+    """For the later steps (signing: a failed ceremony vote, a change after signing): a new
+    working version copied from ``current``, returned to the village to redo, with the cached
+    quality findings recomputed. The caller holds the letter's row lock and records its own
+    transition and audit row, in its own transaction."""
+    new = _open_version(letter, current, rules.RETURNED, copy=True)
+    _refresh(letter)
+    return new
+
+
 def _open_version(letter: Letter, old: LetterVersion, state: str, copy: bool) -> LetterVersion:
     new = LetterVersion.objects.create(
         letter=letter, number=old.number + 1, state=state, started_from=old, copied=copy

@@ -345,7 +345,7 @@ def vote_record(
                 pledge_rules.RETURNED,
                 note,
             )
-            pledge_services._open_version(letter, current, pledge_rules.RETURNED, copy=True)
+            pledge_services.letter_reopen(letter, current)
             audit.record(
                 actor,
                 "letter.ceremony_vote_failed",
@@ -693,7 +693,7 @@ def letter_amend(*, actor, letter: Letter, reasons: str, version: int | None = N
                 ),
                 code="not_signed",
             )
-        new = pledge_services._open_version(row, current, pledge_rules.RETURNED, copy=True)
+        new = pledge_services.letter_reopen(row, current)
         _transition(
             actor,
             current,
@@ -717,7 +717,6 @@ def letter_amend(*, actor, letter: Letter, reasons: str, version: int | None = N
                 "reasons": reasons,
             },
         )
-        pledge_services._refresh(row)
     return new
 
 

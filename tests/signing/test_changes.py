@@ -139,6 +139,11 @@ def test_change_after_signing_whole_path(client, signed_v1, cast, tree):
     assert AuditEntry.objects.filter(action="letter.amend_after_signing").exists()
     v1_signed.refresh_from_db()
     assert v1_signed.in_force and v1_signed.change_reason == "道路改线，里程调整"
+    # The letter's history names the step in Chinese, not by its code.
+    client.force_login(cast.branch)
+    history = client.get(reverse("pledges:letter", args=[member.pk])).content.decode()
+    assert "签订后变更" in history and "amend_after_signing" not in history
+    client.logout()
 
     # The version in force stays on the board while the change goes through approval.
     item = new.items.get(category="work_goal")
