@@ -114,6 +114,11 @@ GROUPS = [
         [
             Field("reply_days", gettext_lazy("Reply window (days)"), INTEGER),
             Field("appeal_days", gettext_lazy("Appeal window (days)"), INTEGER),
+            Field(
+                "retention_years",
+                gettext_lazy("Signed originals kept for (years, §三.5)"),
+                INTEGER,
+            ),
         ],
     ),
     (

@@ -81,7 +81,7 @@ def verdicts_import(*, actor, village, year, upload) -> int:
             letter_version_id__in=[s.version_id for s in services.in_force_letters(village, year)]
         )
     }
-    errors, todo, voiding = [], [], None
+    errors, todo = [], []
     for row in rows:
         v = row.values
         try:

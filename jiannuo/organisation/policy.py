@@ -4,7 +4,7 @@ open is a district setting).
 ``Policy`` gathers the settings every step reads: the ceremony's passing rule (signing), who
 votes, the quorum and the satisfaction formula and grade scheme (evaluation), the thresholds and
 chain rules (accountability), the reply and appeal windows (cases) and what is published
-(bulletin). ``policy_for(unit, year)`` returns the version in force for that year in the
+(bulletin), how long signed originals are kept (custody). ``policy_for(unit, year)`` returns the version in force for that year in the
 unit's district; ``set_policy`` is the one write path (district administrators only), which
 validates, appends a version and writes an audit row. Nothing is ever updated in place.
 """
@@ -60,6 +60,7 @@ class Policy:
     reply_days: int = 7
     appeal_days: int = 30
     published: tuple[str, ...] = ("satisfaction_rates", "grades", "criticism")
+    retention_years: int = 30
 
     # ------------------------------------------------------------------ validation
 
@@ -105,6 +106,13 @@ class Policy:
                     setting=name,
                     value=str(value),
                 )
+        if not isinstance(self.retention_years, int) or not 10 <= self.retention_years <= 100:
+            bad(
+                "retention_out_of_range",
+                "§三.5",
+                _("Originals must be kept for 10–100 years, not %(value)s."),
+                value=str(self.retention_years),
+            )
         unknown = [p for p in self.published if p not in PUBLISHABLE]
         if unknown:
             bad(
@@ -199,7 +207,7 @@ class Policy:
                 )
             elif key in ("voter_kinds", "published"):
                 kwargs[key] = tup(value)
-            elif key in ("reply_days", "appeal_days"):
+            elif key in ("reply_days", "appeal_days", "retention_years"):
                 kwargs[key] = number(value)
             else:
                 kwargs[key] = value

@@ -140,7 +140,7 @@ class CustodyOut(Schema):
     archived_at: datetime | None
     in_force: bool
     has_scan: bool
-    retention_years: int
+    keep_until: int  # the last year the originals are kept (§三.5, a district setting)
     copies: list[CustodyCopyOut]
 
 
@@ -262,7 +262,9 @@ def signed_get(request, pk: int):
 def custody(request):
     """§三.5: the register of originals: copies, receipts, archive status, retention."""
     out = []
-    for s in selectors.signed_letters(request.user).filter(signed_at__isnull=False):
+    rows = list(selectors.signed_letters(request.user).filter(signed_at__isnull=False))
+    keep_until = selectors.keep_until(rows)
+    for s in rows:
         out.append(
             {
                 "signed_letter_id": s.pk,
@@ -276,7 +278,7 @@ def custody(request):
                 "archived_at": s.archived_at,
                 "in_force": s.in_force,
                 "has_scan": bool(s.scan),
-                "retention_years": selectors.RETENTION_YEARS,
+                "keep_until": keep_until[s.pk],
                 "copies": [
                     {
                         "id": c.pk,

@@ -12,8 +12,25 @@ from jiannuo.pledges.selectors import content_hash
 
 from .models import Ceremony, Custody, SignedLetter
 
-#: How long the originals are kept (DOMAIN.md "Documents"), in years.
-RETENTION_YEARS = 30
+
+def keep_until(signed_letters) -> dict[int, int]:
+    """§三.5: the last year each signed original is kept — the year it was signed plus the
+    retention its district set for that year (a policy setting, 30 by default). One query per
+    district and year, not per letter."""
+    from django.utils import timezone
+
+    from jiannuo.organisation.policy import policy_for
+
+    years: dict[tuple[int, int], int] = {}
+    out = {}
+    for s in signed_letters:
+        village = s.letter.village
+        year = timezone.localtime(s.signed_at).year
+        key = (village.district_id, year)
+        if key not in years:
+            years[key] = policy_for(village, year).retention_years
+        out[s.pk] = year + years[key]
+    return out
 
 
 def verification_url(signed_letter: SignedLetter) -> str:

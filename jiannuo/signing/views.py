@@ -316,15 +316,13 @@ def letter_amend(request, letter_id):
 def custody(request):
     """§三.5: the custody register: originals, receipts, archive status, retention."""
     rows = list(selectors.signed_letters(request.user).filter(signed_at__isnull=False))
+    keep_until = selectors.keep_until(rows)
     for s in rows:
         for c in s.copies.all():
             c.can_receipt = c.receipt_at is None and services.may_receipt(request.user, c)
         s.can_scan = has_perm(request.user, "signing.run", s.letter.village)
-    return render(
-        request,
-        "signing/custody.html",
-        {"rows": rows, "retention": selectors.RETENTION_YEARS},
-    )
+        s.keep_until = keep_until[s.pk]
+    return render(request, "signing/custody.html", {"rows": rows})
 
 
 @login_required

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
+from jiannuo.core.errors import ServiceError
 from jiannuo.signing import rules, services
 from jiannuo.signing.models import SignedLetter
 from jiannuo.signing.todo import signing_todo
@@ -30,7 +32,8 @@ def test_custody_register_api(ceremony, letters, cast):
     rows = _client(cast.branch).get("/api/v1/signing/custody").json()
     assert [r["signed_letter_id"] for r in rows] == [signed.pk]
     row = rows[0]
-    assert row["retention_years"] == 30 and row["in_force"] and row["archived_at"] is None
+    year = timezone.localtime(signed.signed_at).year
+    assert row["keep_until"] == year + 30 and row["in_force"] and row["archived_at"] is None
     can = {c["custodian"]: c["can_receipt"] for c in row["copies"]}
     assert can == {"township": False, "branch": True, "cadre": False}
     can = {c["custodian"]: c["can_receipt"] for c in _client(cast.staff_a).get(
@@ -113,3 +116,27 @@ def test_signature_todo_for_cadre_and_deputy(
     )  # fmt: skip
     assert titles(cast.deputy_a) == []
     assert SignedLetter.objects.filter(signed_at__isnull=False).count() == 0
+
+
+def test_retention_is_the_districts_setting_for_the_year_of_signing(ceremony, letters, cast, tree):
+    """§三.5 / DOMAIN.md: originals are kept 30 years by default; the district may set another
+    number from a year on (10–100), and the register counts from the year of signing."""
+    from jiannuo.organisation.policy import DEFAULT_POLICY, set_policy
+
+    signed = sign_member_letter(letters, cast, ceremony)
+    year = timezone.localtime(signed.signed_at).year
+    data = DEFAULT_POLICY.to_json()
+    with pytest.raises(ServiceError) as exc:
+        set_policy(actor=cast.district, district=tree.district, year_from=year,
+                   data={**data, "retention_years": 5})  # fmt: skip
+    assert exc.value.details[0]["rule"] == "retention_out_of_range"
+    set_policy(actor=cast.district, district=tree.district, year_from=year + 1,
+               data={**data, "retention_years": 50})  # fmt: skip
+    row = _client(cast.branch).get("/api/v1/signing/custody").json()[0]
+    assert row["keep_until"] == year + 30  # signed before the new setting applies
+    set_policy(actor=cast.district, district=tree.district, year_from=year,
+               data={**data, "retention_years": 50})  # fmt: skip
+    row = _client(cast.branch).get("/api/v1/signing/custody").json()[0]
+    assert row["keep_until"] == year + 50
+    page = _client(cast.branch).get("/signing/custody/").content.decode()
+    assert f"{year + 50}" in page
