@@ -20,6 +20,15 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _server_outlives_browser(live_server):
+    """Start the live server before Chromium so that it stops after it: Chromium's keep-alive
+    connections then close while the server still shares the test database with its request
+    threads (otherwise each lingering thread fails on the in-memory SQLite connection at the
+    end of the session)."""
+    return live_server
+
+
 @pytest.fixture(autouse=True)
 def _committed_data(transactional_db):
     """The live server runs in another thread: test data must be committed to be seen."""
