@@ -197,6 +197,8 @@ MEDIA_ROOT = Path(os.getenv("JIANNUO_MEDIA_DIR", DATA_DIR / "media"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ROSTER_MAX_BYTES = envint("ROSTER_MAX_BYTES", str(2 * 1024 * 1024))
+# Scans of originals, progress evidence and bulletin photos (jiannuo/core/uploads.py).
+UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024))
 ROSTER_MAX_ROWS = envint("ROSTER_MAX_ROWS", "5000")
 
 # The site's public address, printed in the QR code of paper letters (verification page).

@@ -13,16 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiannuo.core import audit
+from jiannuo.core import audit, uploads
 from jiannuo.core.errors import ServiceError
 from jiannuo.core.permissions import require
 from jiannuo.core.uploads import EXTENSIONS, IMAGES, sniff
 from jiannuo.organisation.models import Unit
 
 from .models import PdfBatch, PosterPosting
-
-#: Largest accepted photo of a posted board.
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
 
 
 def sniff_image(head: bytes) -> tuple[str, str] | None:
@@ -32,16 +29,16 @@ def sniff_image(head: bytes) -> tuple[str, str] | None:
 
 
 def _read_photo(upload) -> tuple[bytes, str, str]:
-    size = getattr(upload, "size", None)
-    if size is not None and size > MAX_PHOTO_BYTES:
+    size, limit = getattr(upload, "size", None), uploads.max_bytes()
+    if size is not None and size > limit:
         raise ServiceError(
-            _("The photo is larger than %(mb)s MB.") % {"mb": MAX_PHOTO_BYTES // (1024 * 1024)},
+            _("The photo is larger than %(mb)s MB.") % {"mb": uploads.max_mb()},
             code="photo_too_large",
         )
-    data = upload.read(MAX_PHOTO_BYTES + 1)
-    if len(data) > MAX_PHOTO_BYTES:
+    data = upload.read(limit + 1)
+    if len(data) > limit:
         raise ServiceError(
-            _("The photo is larger than %(mb)s MB.") % {"mb": MAX_PHOTO_BYTES // (1024 * 1024)},
+            _("The photo is larger than %(mb)s MB.") % {"mb": uploads.max_mb()},
             code="photo_too_large",
         )
     kind = sniff_image(data[:16])

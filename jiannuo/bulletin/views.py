@@ -21,6 +21,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from jiannuo.core import uploads
 from jiannuo.core.errors import ServiceError
 from jiannuo.core.permissions import has_perm
 
@@ -129,7 +130,7 @@ def posting_record(request, code):
         "errors": errors,
         "postings": selectors.postings(v),
         "today": timezone.localdate(),
-        "max_mb": services.MAX_PHOTO_BYTES // (1024 * 1024),
+        "max_mb": uploads.max_mb(),
     }
     return render(request, "bulletin/posting_form.html", ctx, status=400 if errors else 200)
 

@@ -1,7 +1,10 @@
 """What an uploaded file really is, by its first bytes — never by its name or declared type
-(a script named .jpg is refused). Shared by scans of originals, evidence and poster photos."""
+(a script named .jpg is refused), and how large it may be. Shared by scans of originals, evidence
+and poster photos."""
 
 from __future__ import annotations
+
+from django.conf import settings
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
 MAGIC = {b"%PDF-": PDF, b"\xff\xd8\xff": JPEG, b"\x89PNG\r\n\x1a\n": PNG}
@@ -16,3 +19,13 @@ def sniff(head: bytes, allowed: tuple[str, ...] = DOCUMENTS) -> str | None:
         if head.startswith(magic):
             return content_type if content_type in allowed else None
     return None
+
+
+def max_bytes() -> int:
+    """The largest scan, evidence file or photo accepted: ``UPLOAD_MAX_BYTES`` (10 MiB)."""
+    return settings.UPLOAD_MAX_BYTES
+
+
+def max_mb() -> int:
+    """``max_bytes()`` in whole MiB, for messages."""
+    return max(1, settings.UPLOAD_MAX_BYTES // (1024 * 1024))

@@ -32,7 +32,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiannuo.core import audit
+from jiannuo.core import audit, uploads
 from jiannuo.core import roles as core_roles
 from jiannuo.core.errors import ConflictError, ServiceError
 from jiannuo.core.models import Transition
@@ -49,7 +49,6 @@ from .models import Attendance, Ceremony, Custody, LetterVote, Signature, Signed
 PARTY_REP_COUNT = 1
 VILLAGER_REP_COUNT = 1
 #: The scanned paper original: at most this many bytes, of these types (by magic bytes).
-SCAN_MAX_BYTES = 10 * 1024 * 1024
 #: Key standing for the township deputy secretary (a township account, not a village person).
 DEPUTY_KEY = "township_deputy"
 
@@ -576,9 +575,9 @@ def scan_attach(*, actor, signed_letter: SignedLetter, upload) -> SignedLetter:
     if signed_letter.signed_at is None:
         raise ServiceError(_("The letter is not fully signed yet."), code="not_signed")
     size = getattr(upload, "size", None) or 0
-    if size > SCAN_MAX_BYTES:
+    if size > uploads.max_bytes():
         raise ServiceError(
-            _("The file is larger than %(mb)s MB.") % {"mb": SCAN_MAX_BYTES // (1024 * 1024)},
+            _("The file is larger than %(mb)s MB.") % {"mb": uploads.max_mb()},
             code="too_large",
         )
     upload.seek(0)

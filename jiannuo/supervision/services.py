@@ -22,7 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiannuo.core import audit
+from jiannuo.core import audit, uploads
 from jiannuo.core.errors import ConflictError, ServiceError
 from jiannuo.core.models import Transition
 from jiannuo.core.permissions import has_perm, require
@@ -34,8 +34,7 @@ from jiannuo.signing.models import SignedLetter
 from . import rules
 from .models import Adjustment, Digest, Evidence, Inspection, InspectionFinding, ItemState, Progress
 
-#: Evidence files: at most this many bytes, of these types (by magic bytes, not by name).
-EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+#: Evidence files: of these types (by magic bytes, not by name); size: ``uploads.max_bytes()``.
 EXT = EXTENSIONS
 
 
@@ -149,10 +148,9 @@ def check_upload(upload) -> tuple[str, int, str]:
     if size is None:
         upload.seek(0, 2)
         size = upload.tell()
-    if size > EVIDENCE_MAX_BYTES:
+    if size > uploads.max_bytes():
         raise ServiceError(
-            _("%(name)s is larger than %(mb)s MB.")
-            % {"name": name, "mb": EVIDENCE_MAX_BYTES // (1024 * 1024)},
+            _("%(name)s is larger than %(mb)s MB.") % {"name": name, "mb": uploads.max_mb()},
             code="too_large",
         )
     if size == 0:

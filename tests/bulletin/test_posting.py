@@ -55,7 +55,8 @@ def test_script_named_jpg_is_refused(cast, tree, settings, tmp_path):
 
 def test_photo_size_limit(cast, tree, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    big = JPEG + b"\x00" * services.MAX_PHOTO_BYTES
+    settings.UPLOAD_MAX_BYTES = 4096  # the operator's limit (env UPLOAD_MAX_BYTES)
+    big = JPEG + b"\x00" * 4096
     with pytest.raises(ServiceError) as err:
         services.poster_posting_record(
             actor=cast.branch,

@@ -30,8 +30,10 @@ def year(tree, cast, system):
 
 
 @pytest.fixture
-def big_file():
-    f = io.BytesIO(JPEG + b"\x00" * (10 * 1024 * 1024))
+def big_file(settings):
+    """One byte over the operator's upload limit (env UPLOAD_MAX_BYTES, here 64 KiB)."""
+    settings.UPLOAD_MAX_BYTES = 64 * 1024
+    f = io.BytesIO(JPEG + b"\x00" * (64 * 1024 - len(JPEG) + 1))
     f.name = "huge.jpg"
     f.size = len(f.getvalue())
     return f
