@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,7 +22,7 @@ from jiannuo.core.permissions import has_perm, scope_q
 from jiannuo.organisation.models import Post, Unit
 from jiannuo.pledges.models import PledgeItem
 
-from . import excel, rules, selectors, services
+from . import excel, pdf, rules, selectors, services
 from .models import LOSS_CAUSES, OPTION_LABELS, REASONS, VERDICTS, Breach, Round, Target, Voter
 
 
@@ -351,6 +352,54 @@ def ballots(request, pk: int):
             "options": [OPTION_LABELS.get(o, o) for o in rnd.options],
         },
     )
+
+
+def _pdf(data: bytes, rnd: Round, kind: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(False, pdf.filename(rnd, kind))
+    return response
+
+
+def _presided_round(request, pk: int, method: str | None = None) -> Round:
+    """The round for a print-out: outside the scope 404, not the presiding role 403, and 404
+    when the document is not one of the round's method."""
+    rnd = selectors.get_round(request.user, pk)
+    _require_preside(request, rnd)
+    if method is not None and rnd.method != method:
+        raise Http404
+    return rnd
+
+
+@login_required
+def ballots_pdf(request, pk: int):
+    """The numbered paper ballots as a PDF, several to a page (paper rounds)."""
+    rnd = _presided_round(request, pk, Round.PAPER)
+    return _pdf(pdf.render_ballots(rnd), rnd, "ballots")
+
+
+@login_required
+def slips_pdf(request, pk: int):
+    """The one-time code slips as a PDF, in random order and without names (phone rounds)."""
+    rnd = _presided_round(request, pk, Round.PHONE)
+
+    def vote_url(code: str) -> str:
+        return request.build_absolute_uri(reverse("evaluation:vote", args=[code]))
+
+    return _pdf(pdf.render_slips(rnd, vote_url), rnd, "slips")
+
+
+@login_required
+def signin_pdf(request, pk: int):
+    """The attendance sign-in sheet of every eligible voter, in roster order."""
+    rnd = _presided_round(request, pk)
+    return _pdf(pdf.render_signin(rnd), rnd, "signin")
+
+
+@login_required
+def tallysheet_pdf(request, pk: int):
+    """The tellers' count sheet of a paper round."""
+    rnd = _presided_round(request, pk, Round.PAPER)
+    return _pdf(pdf.render_tallysheet(rnd), rnd, "tallysheet")
 
 
 def vote(request, code: str):

@@ -1,0 +1,299 @@
+"""The evaluation meeting's paper as PDFs (seed §三.6, issue #6): numbered ballots, code slips,
+the sign-in sheet and the tally sheet. Rendered, then read back with ``pdftotext``."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from jiannuo.evaluation import pdf, selectors, services
+from jiannuo.evaluation.models import OPTION_LABELS, Target, Voter
+from jiannuo.organisation.models import Post
+from tests.conftest import make_person
+from tests.evaluation.conftest import YEAR, checkin_all
+from tests.evaluation.test_views_api import phone
+
+pytestmark = pytest.mark.django_db
+
+__all__ = ["phone"]  # the phone round fixture, reused
+
+
+def pdftotext(data: bytes, tmp_path, *args: str) -> str:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(data)
+    out = subprocess.run(["pdftotext", *args, str(path), "-"], capture_output=True, check=True)
+    return out.stdout.decode()
+
+
+def squeezed(data: bytes, tmp_path) -> str:
+    """The text in content order (``-raw``), without any white space."""
+    return "".join(pdftotext(data, tmp_path, "-raw").split())
+
+
+def pages(data: bytes, tmp_path) -> int:
+    path = tmp_path / "pages.pdf"
+    path.write_bytes(data)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, check=True).stdout
+    return int(re.search(rb"Pages:\s+(\d+)", info).group(1))
+
+
+def zh(label) -> str:
+    with translation.override("zh-hans"):
+        return str(label)
+
+
+@pytest.fixture
+def paper(tree, cast, letters, voters):
+    """柳树村's 2025 paper round, all ten voters checked in and the round open."""
+    rnd = services.round_create(actor=cast.supervisor, village=tree.a1, year=YEAR, method="paper")
+    checkin_all(rnd, cast.supervisor)
+    services.round_open(actor=cast.supervisor, round=rnd)
+    rnd.refresh_from_db()
+    return rnd
+
+
+def roster(rnd) -> list[str]:
+    return list(
+        Voter.objects.filter(round=rnd)
+        .order_by("person__name", "id")
+        .values_list("person__name", flat=True)
+    )
+
+
+def test_ballots_numbered_with_targets_and_options(paper, tmp_path):
+    """One ballot per voter present, 001…010, each with the village, year, meeting, the
+    instruction, every target in round order and a box per option; several to a page."""
+    assert paper.present == 10
+    data = pdf.render_ballots(paper)
+    assert data.startswith(b"%PDF")
+    text = squeezed(data, tmp_path)
+    numbers = re.findall(r"编号(\d{3})", text)
+    assert numbers == [f"{n:03d}" for n in range(1, 11)]
+    assert text.count("柳树村2025年度民主测评票") == 10
+    assert text.count("村民代表会议") == 10
+    assert text.count("每行只勾选一项，选票上不要署名。") == 10
+    labels = [t.label for t in paper.targets.order_by("position")]
+    assert len(labels) == 4 and labels[0] == "村班子"
+    first = text[: text.index("编号002")]
+    positions = [first.index("".join(label.split())) for label in labels]
+    assert positions == sorted(positions)  # round order
+    for option in paper.options:
+        assert text.count(zh(OPTION_LABELS[option])) >= 10
+    assert text.count("□") == 10 * len(labels) * len(paper.options)
+    per_page = pdf.ballots_per_page(len(labels))
+    assert per_page > 1
+    assert pages(data, tmp_path) == -(-10 // per_page)
+    assert text.count("✂") == 10 - pages(data, tmp_path)  # a cut line between ballots
+
+
+def test_ballots_of_many_targets_still_fit_their_pages(paper, tmp_path):
+    """A larger team (eight targets): fewer ballots to a page, none spills onto the next."""
+    for i in range(4):
+        Target.objects.create(round=paper, label=f"村委会委员 测试{i}", position=10 + i)
+    per_page = pdf.ballots_per_page(8)
+    assert per_page < pdf.ballots_per_page(4)
+    data = pdf.render_ballots(paper)
+    assert pages(data, tmp_path) == -(-10 // per_page)
+    assert "村委会委员测试3" in squeezed(data, tmp_path)
+
+
+def test_slips_one_per_code_random_order_no_names(phone, tmp_path):
+    """Each present voter's code once (with its address), no voter's name, ten to a page; the
+    slips are not in roster order."""
+    data = pdf.render_slips(phone, lambda code: f"https://jn.example/evaluation/vote/{code}/")
+    text = squeezed(data, tmp_path)
+    voters = list(Voter.objects.filter(round=phone).order_by("person__name", "id"))
+    codes = [v.code for v in voters]
+    assert len(codes) == 10 and all(codes)
+    for code in codes:
+        assert text.count(code) == 2  # the code, and in the address
+        assert f"https://jn.example/evaluation/vote/{code}/" in text
+    for v in voters:
+        assert v.person.name not in text
+    assert text.count("民主测评·投票码") == 10
+    assert pages(data, tmp_path) == pdf.slip_pages(10) == 1
+    printed = sorted(codes, key=text.index)
+    # 1 in 10! that a shuffle is the roster order: rendering twice makes it 1 in 10!².
+    if printed == codes:
+        again = squeezed(pdf.render_slips(phone, lambda c: f"https://x/{c}/"), tmp_path)
+        printed = sorted(codes, key=again.index)
+    assert printed != codes
+
+
+def test_slips_pages_and_used_codes(phone, tree, system, cast, tmp_path):
+    """Eleven codes take two pages; a code already used is marked on its slip."""
+    person = make_person(system, tree.a1, "代表补", Post.REPRESENTATIVE)
+    late = Voter.objects.create(round=phone, person=person)
+    services.voter_checkin(actor=cast.supervisor, round=phone, voter=late)
+    late.refresh_from_db()
+    choices = {str(t.pk): "satisfied" for t in phone.targets.all()}
+    services.ballot_cast(code=late.code, choices=choices)
+    data = pdf.render_slips(phone, lambda code: f"https://jn.example/v/{code}/")
+    text = squeezed(data, tmp_path)
+    assert pdf.slip_pages(11) == 2 and pages(data, tmp_path) == 2
+    assert text.count("已使用") == 1
+    slip = text[text.index(late.code) :]  # the late voter's slip: its code, then its address
+    assert slip.index("已使用") < slip.index(f"https://jn.example/v/{late.code}/")
+    assert "代表补" not in text
+
+
+def test_signin_sheet_lists_every_voter_in_roster_order(paper, tmp_path):
+    """Every eligible voter (present or not) in roster order with their capacity, a signature
+    column and a present box; the header has the count and the quorum; the presiding officer
+    signs at the foot."""
+    data = pdf.render_signin(paper)
+    text = squeezed(data, tmp_path)
+    names = roster(paper)
+    assert len(names) == 10
+    positions = [text.index(name) for name in names]
+    assert positions == sorted(positions)
+    assert "柳树村2025年度民主测评大会签到表" in text
+    assert "应到人数：10" in text
+    assert "至少7人" in text  # two thirds of ten
+    assert text.count("□") == 10
+    assert "李建国党员" in text and "陈玉梅村民代表" in text
+    assert "主持人（签字）" in text
+    assert pages(data, tmp_path) == 1
+
+
+def test_tally_sheet_has_the_form_fields_per_target(paper, tmp_path):
+    """One table per target in round order, headed by its target ID (the Excel template's
+    对象ID), with the tally form's fields: issued, returned, spoiled and each option; the
+    tellers and the supervisor of the count sign."""
+    data = pdf.render_tallysheet(paper)
+    text = squeezed(data, tmp_path)
+    targets = list(paper.targets.order_by("position"))
+    for i, t in enumerate(targets, start=1):
+        assert f"{i}.{''.join(t.label.split())}（对象ID{t.pk}）" in text
+    header = "发出收回废票" + "".join(zh(OPTION_LABELS[o]) for o in paper.options)
+    assert text.count(header) == len(targets)
+    assert text.count("计票人（签字）") == 2 and "监票人（签字）" in text
+    assert "实到人数：10" in text
+
+
+# --- the routes ------------------------------------------------------------------------------
+
+
+def check_pdf(response, marker, tmp_path):
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("inline; filename*=utf-8''")
+    assert "%E6%9F%B3%E6%A0%91%E6%9D%91-2025-" in disposition  # 柳树村-2025-
+    assert marker in squeezed(response.content, tmp_path)
+
+
+def test_paper_pdf_routes_for_the_presiding_officer(client, cast, paper, tmp_path):
+    client.force_login(cast.supervisor)
+    for name, marker in [
+        ("ballots_pdf", "编号001"),
+        ("tallysheet_pdf", "计票单"),
+        ("signin_pdf", "签到表"),
+    ]:
+        check_pdf(client.get(reverse(f"evaluation:{name}", args=[paper.pk])), marker, tmp_path)
+
+
+def test_phone_pdf_routes_build_the_vote_address_like_the_page(client, cast, phone, tmp_path):
+    client.force_login(cast.supervisor)
+    r = client.get(reverse("evaluation:slips_pdf", args=[phone.pk]))
+    check_pdf(r, "投票码", tmp_path)
+    text = squeezed(r.content, tmp_path)
+    for code in Voter.objects.filter(round=phone).values_list("code", flat=True):
+        assert "http://testserver" + reverse("evaluation:vote", args=[code]) in text
+    check_pdf(client.get(reverse("evaluation:signin_pdf", args=[phone.pk])), "签到表", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("user", "status"),
+    [
+        ("supervisor", 200),
+        ("branch", 403),
+        ("secretary_a", 403),
+        ("branch_a2", 404),
+        ("voter", 404),
+        ("outsider", 404),
+    ],
+)
+@pytest.mark.parametrize("name", ["ballots_pdf", "tallysheet_pdf", "signin_pdf"])
+def test_paper_pdf_access(client, cast, paper, user, status, name):
+    client.force_login(getattr(cast, user))
+    assert client.get(reverse(f"evaluation:{name}", args=[paper.pk])).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("user", "status"),
+    [("supervisor", 200), ("branch", 403), ("staff_a", 403), ("branch_a2", 404)],
+)
+def test_slips_pdf_access(client, cast, phone, user, status):
+    client.force_login(getattr(cast, user))
+    assert client.get(reverse("evaluation:slips_pdf", args=[phone.pk])).status_code == status
+
+
+@pytest.mark.parametrize("name", ["ballots_pdf", "tallysheet_pdf", "signin_pdf"])
+def test_anonymous_is_sent_to_log_in(client, paper, name):
+    r = client.get(reverse(f"evaluation:{name}", args=[paper.pk]))
+    assert r.status_code == 302 and r["Location"].startswith(reverse("accounts:login"))
+
+
+def test_anonymous_is_sent_to_log_in_for_slips(client, phone):
+    r = client.get(reverse("evaluation:slips_pdf", args=[phone.pk]))
+    assert r.status_code == 302 and r["Location"].startswith(reverse("accounts:login"))
+
+
+def test_paper_documents_are_not_found_for_a_phone_round(client, cast, phone):
+    client.force_login(cast.supervisor)
+    assert client.get(reverse("evaluation:ballots_pdf", args=[phone.pk])).status_code == 404
+    assert client.get(reverse("evaluation:tallysheet_pdf", args=[phone.pk])).status_code == 404
+
+
+def test_slips_are_not_found_for_a_paper_round(client, cast, paper):
+    client.force_login(cast.supervisor)
+    assert client.get(reverse("evaluation:slips_pdf", args=[paper.pk])).status_code == 404
+
+
+def test_round_page_links_the_paper_pdfs(client, cast, paper):
+    client.force_login(cast.supervisor)
+    page = client.get(reverse("evaluation:round", args=[paper.pk])).content.decode()
+    for name in ("ballots_pdf", "tallysheet_pdf", "signin_pdf", "ballots"):
+        assert reverse(f"evaluation:{name}", args=[paper.pk]) in page
+    client.force_login(cast.branch)  # sees the round, does not preside: no print links
+    page = client.get(reverse("evaluation:round", args=[paper.pk])).content.decode()
+    assert reverse("evaluation:signin_pdf", args=[paper.pk]) not in page
+
+
+def test_round_page_links_the_phone_pdfs(client, cast, phone):
+    client.force_login(cast.supervisor)
+    page = client.get(reverse("evaluation:round", args=[phone.pk])).content.decode()
+    for name in ("slips_pdf", "signin_pdf", "slips"):
+        assert reverse(f"evaluation:{name}", args=[phone.pk]) in page
+    assert reverse("evaluation:tallysheet_pdf", args=[phone.pk]) not in page
+
+
+def test_documents_load_in_a_fixed_number_of_queries(
+    paper, cast, tree, system, django_assert_num_queries
+):
+    """The round as the views load it (``selectors.get_round``), then one query for the targets
+    (ballots, tally sheet) and two for the roster (the voters and their roster kinds), however
+    many voters there are."""
+    rnd = selectors.get_round(cast.supervisor, paper.pk)
+    with django_assert_num_queries(1):
+        pdf.render_ballots(rnd)
+    with django_assert_num_queries(1):
+        pdf.render_tallysheet(rnd)
+    with django_assert_num_queries(2):
+        pdf.render_signin(rnd)
+    for i in range(10):
+        person = make_person(system, tree.a1, f"党员{i}", Post.PARTY_MEMBER)
+        Voter.objects.create(round=paper, person=person)
+    with django_assert_num_queries(2):
+        pdf.render_signin(rnd)
+
+
+def test_slips_load_in_one_query(phone, cast, django_assert_num_queries):
+    rnd = selectors.get_round(cast.supervisor, phone.pk)
+    with django_assert_num_queries(1):
+        pdf.render_slips(rnd, lambda code: f"https://jn.example/v/{code}/")
