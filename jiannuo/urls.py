@@ -13,6 +13,7 @@ urlpatterns = [
     path("supervision/", include("jiannuo.supervision.urls")),
     path("evaluation/", include("jiannuo.evaluation.urls")),
     path("accountability/", include("jiannuo.accountability.urls")),
+    path("reports/", include("jiannuo.reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
 ]

@@ -39,6 +39,7 @@ def _register():
     from jiannuo.opinions.api import router as opinions
     from jiannuo.organisation.api import router as organisation
     from jiannuo.pledges.api import router as pledges
+    from jiannuo.reports.api import router as reports
     from jiannuo.signing.api import router as signing
     from jiannuo.supervision.api import router as supervision
 
@@ -50,6 +51,7 @@ def _register():
     api.add_router("/", supervision)
     api.add_router("/", evaluation)
     api.add_router("/", accountability)
+    api.add_router("/", reports)
 
 
 _register()

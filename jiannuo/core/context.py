@@ -12,7 +12,7 @@ STEPS = [
     ("supervision", _("Supervision"), "supervision:index"),
     ("evaluation", _("Evaluation"), "evaluation:index"),
     ("accountability", _("Accountability"), "accountability:index"),
-    ("reports", _("Reports"), "core:step"),
+    ("reports", _("Reports"), "reports:index"),
 ]
 
 
