@@ -569,7 +569,10 @@ def _canonical(choices) -> dict[str, str] | None:
     clean = {}
     for key, option in choices.items():
         key = str(key)
-        if not key.isdigit() or key != str(int(key)) or not isinstance(option, str):
+        # Decimal ids as the database writes them: no sign, no padding, within 64 bits.
+        if not (key.isdigit() and len(key) <= 18 and key == str(int(key))):
+            return None
+        if not isinstance(option, str):
             return None
         clean[key] = option
     return {key: clean[key] for key in sorted(clean, key=int)}

@@ -93,6 +93,9 @@ def test_reused_unknown_and_foreign_codes_are_refused(phone, cast, tree, system)
         "missing",
         "unknown_option",
         "extra_target",
+        "huge_target_id",
+        "padded_target_id",
+        "not_a_string",
         "not_a_mapping",
     ],
 )
@@ -106,6 +109,12 @@ def test_incomplete_or_malformed_sheets_are_refused_and_the_code_stays_unused(ph
         choices[first] = "spoiled"
     elif bad == "extra_target":
         choices["999999"] = "satisfied"
+    elif bad == "huge_target_id":  # beyond a 64-bit id: refused, not a database error
+        choices["9" * 40] = "satisfied"
+    elif bad == "padded_target_id":
+        choices["0" + first] = choices.pop(first)
+    elif bad == "not_a_string":
+        choices[first] = 1
     else:
         choices = ["satisfied"]
     c = codes(phone)[0]
