@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
+
+from jiannuo.core.errors import ServiceError
 
 from . import selectors
 
@@ -40,6 +43,8 @@ def annual(request, year: int, unit_id: int | None = None):
     township). Counts per township or village and the total; rates as text, truncated to two
     decimals like the evaluation step shows them."""
     unit = selectors.unit_for(request.user, unit_id)
+    if not 2000 <= year <= 2100:
+        raise ServiceError(_("The year must be between 2000 and 2100."), code="year_invalid")
     rep = selectors.report(unit, year)
     return {
         "year": year,

@@ -317,7 +317,9 @@ def dashboard(request, year: int | None = None):
 def inspections(request, village_id: int | None = None):
     qs = Inspection.objects.filter(scope_q(request.user, selectors.VIEW))
     if village_id:
-        qs = qs.filter(village_id=village_id)
+        # ``village__pk``, not ``village_id``: Django answers an id beyond the database's
+        # integers with no rows only on the primary key's own lookup (SQLite would overflow).
+        qs = qs.filter(village__pk=village_id)
     return [_inspection_out(i) for i in qs.prefetch_related("findings__state_row")[:200]]
 
 

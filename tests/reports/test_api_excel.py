@@ -45,6 +45,12 @@ def test_api_district_and_drill_down(tree, cast, data, pinned):
     assert body["total"]["fulfilment_rate"] == "52.63%"
 
 
+@pytest.mark.parametrize("year", [0, 1999, 2101, 99999])
+def test_api_refuses_a_year_out_of_range(cast, year):
+    r = client(cast.district).get(f"/api/v1/reports/{year}")
+    assert (r.status_code, r.json()["code"]) == (400, "year_invalid")
+
+
 def test_api_for_a_township_official(tree, cast, data, pinned):
     body = client(cast.staff_a).get(f"/api/v1/reports/{YEAR}").json()
     assert body["unit"]["id"] == tree.a.pk

@@ -381,6 +381,13 @@ def test_api_inspection_and_adjustment(year, cast, tree):
     )
     assert r.status_code == 201, r.content
     fid = r.json()["findings"][0]["id"]
+    listed = client_for(cast.staff_a).get(
+        f"/api/v1/supervision/inspections?village_id={tree.a1.pk}"
+    )
+    assert [i["id"] for i in listed.json()] == [r.json()["id"]]
+    # An id beyond any database integer (found by schemathesis): no rows, not a server error.
+    huge = client_for(cast.staff_a).get("/api/v1/supervision/inspections?village_id=-" + "9" * 22)
+    assert (huge.status_code, huge.json()) == (200, [])
     r = client_for(cast.branch).post(
         f"/api/v1/supervision/findings/{fid}/respond",
         {"response": "已整改"},
