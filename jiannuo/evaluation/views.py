@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,6 +29,21 @@ from .models import LOSS_CAUSES, OPTION_LABELS, REASONS, VERDICTS, Breach, Round
 def _year(request) -> int:
     raw = request.GET.get("year", "") or request.POST.get("year", "")
     return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else timezone.localdate().year
+
+
+def _pk(raw) -> int:
+    """A primary key from a form field; anything else is a page that does not exist."""
+    raw = str(raw or "")
+    if not (raw.isdigit() and len(raw) <= 18):
+        raise Http404
+    return int(raw)
+
+
+def _pks(values) -> list[int]:
+    """Primary keys from a form's list field; anything else is a malformed request (400)."""
+    if not all(str(v).isdigit() and len(str(v)) <= 18 for v in values):
+        raise BadRequest(_("The selection is malformed."))
+    return [int(v) for v in values]
 
 
 def _error(request, exc: ServiceError) -> None:
@@ -85,11 +100,11 @@ def index(request):
 def group_new(request):
     year = _year(request)
     try:
-        township = Unit.objects.get(pk=int(request.POST.get("township", "0") or 0))
+        township = Unit.objects.get(pk=_pk(request.POST.get("township")))
     except Unit.DoesNotExist:
         raise Http404 from None
-    members = User.objects.filter(pk__in=request.POST.getlist("members"))
-    villages = Unit.objects.filter(pk__in=request.POST.getlist("villages"))
+    members = User.objects.filter(pk__in=_pks(request.POST.getlist("members")))
+    villages = Unit.objects.filter(pk__in=_pks(request.POST.getlist("villages")))
     try:
         group = services.group_create(
             actor=request.user,
@@ -214,7 +229,7 @@ def village_year_act(request, village_id: int, year: int, action: str):
 @login_required
 @require_POST
 def round_new(request):
-    village = selectors.village(request.user, int(request.POST.get("village", "0") or 0))
+    village = selectors.village(request.user, _pk(request.POST.get("village")))
     year = _year(request)
     try:
         rnd = services.round_create(
