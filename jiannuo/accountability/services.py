@@ -23,7 +23,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from jiannuo.core import audit
-from jiannuo.core.errors import ConflictError, ServiceError
+from jiannuo.core.errors import ServiceError, check_version
 from jiannuo.core.models import Transition
 from jiannuo.core.permissions import has_perm, require
 from jiannuo.core.rules import Finding
@@ -308,11 +308,7 @@ def _step(actor, case: Case, action: str, version, guard, apply, note="") -> Cas
     """Lock the case, check the transition and the guard, apply, record. All or nothing."""
     with transaction.atomic():
         row = Case.objects.select_for_update().select_related("village", "township").get(pk=case.pk)
-        if version is not None and row.version != int(version):
-            raise ConflictError(
-                _("Someone else changed this case; reload."),
-                details=[{"current_version": row.version, "your_version": int(version)}],
-            )
+        check_version(row.version, version, _("Someone else changed this case; reload."))
         to_state = rules.next_state(row.state, action)
         if to_state is None:
             raise ServiceError(

@@ -196,6 +196,8 @@ def decision_pdf(request, pk):
 def preview(request, township_id, year):
     """§四 (#7.5): the year's proposals before any case is opened, and what a run would change;
     POST opens the cases."""
+    if not 2000 <= year <= 2100:
+        raise Http404
     township = selectors.get_township(request.user, township_id, "accountability.run")
     error = None
     if request.method == "POST":

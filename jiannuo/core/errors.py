@@ -1,6 +1,7 @@
 """Errors raised by service functions; views and the API turn them into responses."""
 
 from django.core.exceptions import PermissionDenied  # noqa: F401  (re-exported)
+from django.utils.translation import gettext as _
 
 
 class ServiceError(Exception):
@@ -30,3 +31,21 @@ class ConflictError(ServiceError):
 
     def __init__(self, message, *, code="conflict", details=None):
         super().__init__(message, code=code, details=details)
+
+
+def check_version(current: int, expected, message) -> None:
+    """Optimistic locking: ``expected`` is the version the user read (a form field or the API;
+    ``None``: no check). A value that is not a version number is refused (400); a stale one is
+    a ``ConflictError`` (409) with ``message`` and both versions in its details."""
+    if expected is None:
+        return
+    try:
+        expected = int(expected)
+    except (TypeError, ValueError):
+        raise ServiceError(
+            _("The version number is malformed; reload the page."), code="version_malformed"
+        ) from None
+    if expected != current:
+        raise ConflictError(
+            message, details=[{"current_version": current, "your_version": expected}]
+        )

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from jiannuo.core import audit
 from jiannuo.core import roles as core_roles
-from jiannuo.core.errors import ConflictError, ServiceError
+from jiannuo.core.errors import ConflictError, ServiceError, check_version
 from jiannuo.core.models import Transition
 from jiannuo.core.permissions import has_perm, require, roles_at
 from jiannuo.organisation.models import Person, Post, Term, Unit
@@ -231,10 +231,11 @@ def verdict_record(
         if row is None:
             row = Verdict(item=item, village=village, year=year)
         else:
-            if version is not None and int(version) != row.version:
-                raise ConflictError(
-                    _("Someone else changed this verdict meanwhile; reload and try again.")
-                )
+            check_version(
+                row.version,
+                version,
+                _("Someone else changed this verdict meanwhile; reload and try again."),
+            )
             before = {"verdict": row.verdict, "reason": row.reason}
             row.version += 1
         row.verdict, row.reason, row.evidence, row.recorded_by = verdict, reason, evidence, actor

@@ -16,6 +16,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from jiannuo.core import ids
 from jiannuo.core.errors import ServiceError
 from jiannuo.core.excel import XLSX_CONTENT_TYPE
 from jiannuo.core.permissions import has_perm, scope_q
@@ -33,17 +34,18 @@ def _year(request) -> int:
 
 def _pk(raw) -> int:
     """A primary key from a form field; anything else is a page that does not exist."""
-    raw = str(raw or "")
-    if not (raw.isdigit() and len(raw) <= 18):
+    value = ids.pk(raw)
+    if value is None:
         raise Http404
-    return int(raw)
+    return value
 
 
 def _pks(values) -> list[int]:
     """Primary keys from a form's list field; anything else is a malformed request (400)."""
-    if not all(str(v).isdigit() and len(str(v)) <= 18 for v in values):
+    value = ids.pks(values)
+    if value is None:
         raise BadRequest(_("The selection is malformed."))
-    return [int(v) for v in values]
+    return value
 
 
 def _error(request, exc: ServiceError) -> None:

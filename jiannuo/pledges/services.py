@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiannuo.core import audit
-from jiannuo.core.errors import ConflictError, ServiceError
+from jiannuo.core.errors import ServiceError, check_version
 from jiannuo.core.models import Transition
 from jiannuo.core.permissions import grants, has_perm, require
 from jiannuo.core.roles import ROLE_LEVEL
@@ -116,11 +116,7 @@ def _lock(letter: Letter, expected: int | None) -> Letter:
         .select_related("village", "term", "post__person")
         .get(pk=letter.pk)
     )
-    if expected is not None and row.version != int(expected):
-        raise ConflictError(
-            conflict_message(),
-            details=[{"current_version": row.version, "your_version": int(expected)}],
-        )
+    check_version(row.version, expected, conflict_message())
     return row
 
 

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 
 from jiannuo.core import audit, uploads
 from jiannuo.core import roles as core_roles
-from jiannuo.core.errors import ConflictError, ServiceError
+from jiannuo.core.errors import ServiceError, check_version
 from jiannuo.core.models import Transition
 from jiannuo.core.permissions import has_perm, require, roles_at
 from jiannuo.core.uploads import sniff
@@ -153,11 +153,7 @@ def ceremony_notes(*, actor, ceremony: Ceremony, notes: str, version: int) -> Ce
     require(actor, "signing.run", ceremony.village)
     with transaction.atomic():
         row = Ceremony.objects.select_for_update().get(pk=ceremony.pk)
-        if row.version != int(version):
-            raise ConflictError(
-                _("Someone else changed this ceremony; reload."),
-                details=[{"current_version": row.version, "your_version": int(version)}],
-            )
+        check_version(row.version, version, _("Someone else changed this ceremony; reload."))
         if row.state == Ceremony.CLOSED:
             raise ServiceError(_("This ceremony is closed."), code="closed")
         before = row.notes
@@ -673,11 +669,7 @@ def letter_amend(*, actor, letter: Letter, reasons: str, version: int | None = N
 
     with transaction.atomic():
         row = Letter.objects.select_for_update(of=("self",)).get(pk=letter.pk)
-        if version is not None and row.version != int(version):
-            raise ConflictError(
-                _("Someone else changed this letter; reload."),
-                details=[{"current_version": row.version, "your_version": int(version)}],
-            )
+        check_version(row.version, version, _("Someone else changed this letter; reload."))
         current = LetterVersion.objects.get(letter=row, number=row.current_number)
         signed = (
             SignedLetter.objects.select_for_update().filter(version=current).first()

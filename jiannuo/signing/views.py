@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from jiannuo.core import ids
 from jiannuo.core.errors import ServiceError
 from jiannuo.core.permissions import has_perm, scope_paths, scope_q
 from jiannuo.organisation.models import Person, Unit
@@ -170,14 +171,14 @@ def ceremony_act(request, pk, action):
             )
         elif action == "checkin":
             person = Person.objects.filter(
-                pk=request.POST.get("person") or 0, village=ceremony.village
+                pk=ids.pk(request.POST.get("person")), village=ceremony.village
             ).first()
             if person is None:
                 raise ServiceError(_("Choose a person."))
             services.attendance_checkin(actor=request.user, ceremony=ceremony, person=person)
         elif action == "vote":
             letter = Letter.objects.filter(
-                pk=request.POST.get("letter") or 0, village=ceremony.village
+                pk=ids.pk(request.POST.get("letter")), village=ceremony.village
             ).first()
             if letter is None:
                 raise Http404
@@ -235,7 +236,7 @@ def letter_sign(request, letter_id):
         person = None
         if request.POST.get("person"):
             person = Person.objects.filter(
-                pk=request.POST["person"], village=letter.village
+                pk=ids.pk(request.POST["person"]), village=letter.village
             ).first()
         try:
             services.sign(

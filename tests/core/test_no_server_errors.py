@@ -58,30 +58,42 @@ POST_FIELDS = ("abstain", "accept", "against", "approve", "attendance", "consent
                "villages", "year", "year_from", "pk", "voter", "target", "tally", "code")  # fmt: skip
 
 
-def test_bad_input_never_causes_a_server_error(cast):
-    urls = sorted({u for r in patterns() for u in concrete(r) if "logout" not in u})
-    assert len(urls) > 100  # the whole site, not a handful
-    # A server error is collected as a 500 (not raised), so the assertion lists them all.
-    clients = [Client(raise_request_exception=False)]
-    for user in (cast.district, cast.secretary_a, cast.branch, cast.outsider):
-        c = Client(raise_request_exception=False)
-        c.force_login(user)
-        clients.append(c)
+def server_errors(clients: dict[str, Client], urls) -> list[str]:
+    """Each URL by each client: GET with every query field set to nonsense and to an oversized
+    number, POST with every form field so set (the API: oversized ids in JSON). A server error
+    is collected (the clients do not raise), so a failing test lists them all."""
     errors = []
-    for url in urls:
-        for c in clients:
-            answers = []
+    for url in sorted(urls):
+        for who, c in clients.items():
             for bad in ("abc", HUGE):
-                answers.append(("GET", c.get(url, dict.fromkeys(GET_FIELDS, bad))))
+                answers = [("GET", c.get(url, dict.fromkeys(GET_FIELDS, bad)))]
                 if url.startswith("/api/"):
-                    body = f'{{"village_id": {HUGE}, "year": {HUGE}}}'
+                    body = f'{{"village_id": {HUGE}, "year": {HUGE}, "version": "{bad}"}}'
                     answers.append(("POST", c.post(url, body, content_type="application/json")))
                 else:
                     answers.append(("POST", c.post(url, dict.fromkeys(POST_FIELDS, bad))))
-            errors += [
-                (method, url, r.status_code) for method, r in answers if r.status_code >= 500
-            ]
-    assert not errors, "server errors:\n" + "\n".join(f"{m} {u} {c}" for m, u, c in errors)
+                errors += [
+                    f"{who} {method} {url} {bad[:3]}: {r.status_code}"
+                    for method, r in answers
+                    if r.status_code >= 500
+                ]
+    return errors
+
+
+def clients_for(*users) -> dict[str, Client]:
+    out = {"anonymous": Client(raise_request_exception=False)}
+    for user in users:
+        out[user.username] = Client(raise_request_exception=False)
+        out[user.username].force_login(user)
+    return out
+
+
+def test_bad_input_never_causes_a_server_error(cast):
+    urls = {u for r in patterns() for u in concrete(r) if "logout" not in u}
+    assert len(urls) > 100  # the whole site, not a handful
+    clients = clients_for(cast.district, cast.secretary_a, cast.branch, cast.outsider)
+    errors = server_errors(clients, urls)
+    assert not errors, "server errors:\n" + "\n".join(errors)
 
 
 def test_a_malformed_form_gets_the_chinese_bad_request_page(cast, tree):
@@ -90,3 +102,36 @@ def test_a_malformed_form_gets_the_chinese_bad_request_page(cast, tree):
     r = c.post("/evaluation/groups/new/", {"township": tree.a.pk, "members": ["x"]})
     assert r.status_code == 400
     assert "请求格式不正确" in r.content.decode()
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [("12", 12), (" 7 ", 7), ("0", 0), ("", None), (None, None), ("abc", None), ("-1", None),
+     ("1.5", None), ("９", None), ("9" * 18, int("9" * 18)), ("9" * 19, None)],
+)  # fmt: skip
+def test_primary_keys_from_forms(raw, expected):
+    from jiannuo.core import ids
+
+    assert ids.pk(raw) == expected
+    assert ids.pks([raw, "3"]) == (None if expected is None else [expected, 3])
+
+
+def test_forged_forms_on_real_objects_never_cause_a_server_error():
+    """The same, on the demo district, with ids of objects that exist (1, 2, 3), by a village
+    branch secretary, a township party secretary and the district administrator."""
+    from django.contrib.auth.models import User
+
+    from jiannuo.demo import load
+
+    load()
+    urls = set()
+    for route in patterns():
+        if route.startswith("^") or "(?P" in route or "logout" in route:
+            continue
+        for value in ("1", "2", "3"):
+            urls.add(
+                "/" + PARAM.sub(lambda m, v=value: v if m.group(1) == "int" else "SQ01", route)
+            )
+    users = User.objects.filter(username__in=["liushu_sec", "sq_secretary", "district"])
+    errors = server_errors(clients_for(*users), urls)
+    assert not errors, "server errors:\n" + "\n".join(errors)
