@@ -293,15 +293,7 @@ def run_open(*, actor, township: Unit, year: int, facts=None, now=None) -> Run:
 
 
 def _transition(actor, case: Case, from_state: str, action: str, to_state: str, note=""):
-    Transition.objects.create(
-        object_type=OBJECT_TYPE,
-        object_id=str(case.pk),
-        from_state=from_state,
-        action=action,
-        to_state=to_state,
-        actor=actor if getattr(actor, "pk", None) else None,
-        note=note or "",
-    )
+    Transition.record(actor, case, OBJECT_TYPE, from_state, action, to_state, note)
 
 
 def _step(actor, case: Case, action: str, version, guard, apply, note="") -> Case:

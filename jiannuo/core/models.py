@@ -76,3 +76,17 @@ class Transition(models.Model):
 
     def __str__(self):
         return f"{self.object_type}:{self.object_id} {self.from_state}→{self.to_state}"
+
+    @classmethod
+    def record(cls, actor, obj, object_type, from_state, action, to_state, note=""):
+        """The history row of one workflow step of ``obj`` (every app's services write it so);
+        the system, or an anonymous actor, is recorded as no one."""
+        return cls.objects.create(
+            object_type=object_type,
+            object_id=str(obj.pk),
+            from_state=from_state,
+            action=action,
+            to_state=to_state,
+            actor=actor if getattr(actor, "pk", None) else None,
+            note=note or "",
+        )

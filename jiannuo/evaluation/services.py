@@ -74,18 +74,6 @@ ASSESSOR_ROLES = {
 }
 
 
-def _transition(actor, obj, object_type, from_state, action, to_state, note=""):
-    Transition.objects.create(
-        object_type=object_type,
-        object_id=str(obj.pk),
-        from_state=from_state,
-        action=action,
-        to_state=to_state,
-        actor=actor if getattr(actor, "pk", None) else None,
-        note=note,
-    )
-
-
 def term_for(village: Unit, year: int) -> Term:
     term = (
         Term.objects.filter(district_id=village.district_id, start__year__lte=year)
@@ -428,7 +416,7 @@ def round_create(*, actor, village: Unit, year: int, method: str) -> Round:
             )
         Target.objects.bulk_create(targets)
         Voter.objects.bulk_create(Voter(round=rnd, person=p) for p in voters)
-        _transition(actor, rnd, "evaluation.round", "", "create", Round.DRAFT)
+        Transition.record(actor, rnd, "evaluation.round", "", "create", Round.DRAFT)
         audit.record(
             actor,
             "round.create",
@@ -480,7 +468,7 @@ def _step(actor, rnd: Round, action: str, note: str = "") -> tuple[Round, str]:
     from_state = rnd.state
     rnd.state = to_state
     rnd.version += 1
-    _transition(actor, rnd, "evaluation.round", from_state, action, to_state, note)
+    Transition.record(actor, rnd, "evaluation.round", from_state, action, to_state, note)
     return rnd, from_state
 
 
@@ -994,7 +982,7 @@ def results_confirm(*, actor, village: Unit, year: int) -> YearResult:
             )
             for r in computed["rows"]
         )
-        _transition(actor, result, "evaluation.result", "", "confirm", YearResult.CONFIRMED)
+        Transition.record(actor, result, "evaluation.result", "", "confirm", YearResult.CONFIRMED)
         audit.record(
             actor,
             "results.confirm",

@@ -572,15 +572,7 @@ def _next_state(issue: HotIssue, action: str) -> str:
 
 
 def _transition(actor, issue: HotIssue, frm: str, action: str, to: str, note: str = "") -> None:
-    Transition.objects.create(
-        object_type="opinions.hotissue",
-        object_id=str(issue.pk),
-        from_state=frm,
-        action=action,
-        to_state=to,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        note=note,
-    )
+    Transition.record(actor, issue, "opinions.hotissue", frm, action, to, note)
 
 
 def _locked(issue: HotIssue, version: int | None) -> HotIssue:

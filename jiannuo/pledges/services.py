@@ -793,15 +793,7 @@ def _apply(actor, letter: Letter, current: LetterVersion, action: str, to_state:
         letter.approved_at = now
         letter_fields.append("approved_at")
     _bump(letter, *letter_fields)
-    Transition.objects.create(
-        object_type="pledges.letterversion",
-        object_id=str(current.pk),
-        from_state=from_state,
-        action=action,
-        to_state=to_state,
-        actor=actor,
-        note=note,
-    )
+    Transition.record(actor, current, "pledges.letterversion", from_state, action, to_state, note)
     audit.record(
         actor,
         f"letter.{action}",

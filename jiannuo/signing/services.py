@@ -59,18 +59,6 @@ CEREMONY_TRANSITIONS = {
 }
 
 
-def _transition(actor, obj, object_type, from_state, action, to_state, note=""):
-    Transition.objects.create(
-        object_type=object_type,
-        object_id=str(obj.pk),
-        from_state=from_state,
-        action=action,
-        to_state=to_state,
-        actor=actor if getattr(actor, "pk", None) else None,
-        note=note,
-    )
-
-
 # --- Ceremony --------------------------------------------------------------------------------
 
 
@@ -104,7 +92,7 @@ def ceremony_schedule(
             checkin_code=secrets.token_urlsafe(12),
             created_by=actor,
         )
-        _transition(actor, ceremony, "signing.ceremony", "", "schedule", Ceremony.SCHEDULED)
+        Transition.record(actor, ceremony, "signing.ceremony", "", "schedule", Ceremony.SCHEDULED)
         audit.record(
             actor,
             "ceremony.schedule",
@@ -134,7 +122,7 @@ def _ceremony_step(*, actor, ceremony: Ceremony, action: str, note="") -> Ceremo
             row.closed_at = now
         row.version += 1
         row.save()
-        _transition(actor, row, "signing.ceremony", from_state, action, to_state, note)
+        Transition.record(actor, row, "signing.ceremony", from_state, action, to_state, note)
         audit.record(actor, f"ceremony.{action}", row, changes={"state": [from_state, to_state]})
     return row
 
@@ -331,7 +319,7 @@ def vote_record(
                 "for": counts[0],
                 "present": present,
             }
-            _transition(
+            Transition.record(
                 actor,
                 current,
                 "pledges.letterversion",
@@ -685,7 +673,7 @@ def letter_amend(*, actor, letter: Letter, reasons: str, version: int | None = N
                 code="not_signed",
             )
         new = pledge_services.letter_reopen(row, current)
-        _transition(
+        Transition.record(
             actor,
             current,
             "pledges.letterversion",

@@ -38,18 +38,6 @@ from .models import Adjustment, Digest, Evidence, Inspection, InspectionFinding,
 EXT = EXTENSIONS
 
 
-def _transition(actor, obj, object_type, from_state, action, to_state, note=""):
-    Transition.objects.create(
-        object_type=object_type,
-        object_id=str(obj.pk),
-        from_state=from_state,
-        action=action,
-        to_state=to_state,
-        actor=actor if getattr(actor, "pk", None) else None,
-        note=note,
-    )
-
-
 def _refuse(findings) -> None:
     if findings:
         raise ServiceError(
@@ -354,7 +342,7 @@ def progress_record(
             fields.append("public_version")
         state.save(update_fields=fields)
         if before != status:
-            _transition(actor, state, "supervision.itemstate", before, "report", status)
+            Transition.record(actor, state, "supervision.itemstate", before, "report", status)
         audit.record(
             actor,
             "progress.record",
@@ -439,7 +427,7 @@ def inspection_record(
                 rectify_by=rectify_by,
                 state=rules.RECT_OPEN if rectify_by else rules.RECT_NONE,
             )
-            _transition(actor, row, "supervision.finding", "", "record", row.state)
+            Transition.record(actor, row, "supervision.finding", "", "record", row.state)
         audit.record(
             actor,
             "inspection.record",
@@ -467,7 +455,9 @@ def _finding_step(actor, finding, action, expected_version, **updates):
         row.state = to
         row.version += 1
         row.save()
-        _transition(actor, row, "supervision.finding", before, action, to, updates.get("note", ""))
+        Transition.record(
+            actor, row, "supervision.finding", before, action, to, updates.get("note", "")
+        )
         audit.record(actor, f"rectification.{action}", row, changes={"state": [before, to]})
     return row
 
@@ -555,7 +545,7 @@ def adjustment_request(
             evidence=ev,
             requested_by=actor,
         )
-        _transition(actor, adj, "supervision.adjustment", "", "request", adj.state)
+        Transition.record(actor, adj, "supervision.adjustment", "", "request", adj.state)
         audit.record(
             actor,
             "adjustment.request",
@@ -604,12 +594,12 @@ def adjustment_decide(*, actor, adjustment: Adjustment, approve: bool, note: str
             state.version += 1
             state.save()
             if old_status != rules.ADJUSTED:
-                _transition(
+                Transition.record(
                     actor, state, "supervision.itemstate", old_status, "adjust", state.status
                 )
             adj.new_version = _version_with_adjustment(actor, state, adj)
             adj.save(update_fields=["new_version"])
-        _transition(actor, adj, "supervision.adjustment", before, "decide", to, note)
+        Transition.record(actor, adj, "supervision.adjustment", before, "decide", to, note)
         audit.record(
             actor, f"adjustment.{to}", adj, changes={"note": note, "new_version": adj.new_version}
         )
