@@ -28,6 +28,15 @@ OPTION_COLUMNS = {
 }
 
 
+def _in_row(number: int, exc: ServiceError, details=None) -> ServiceError:
+    """``exc`` refused the file's row ``number``: the same error, naming the row."""
+    return ServiceError(
+        _("Row %(row)s: %(error)s") % {"row": number, "error": exc.message},
+        code=exc.code,
+        details=details,
+    )
+
+
 def _rows_error(errors):
     raise ServiceError(
         _("%(n)s rows have errors; nothing was saved.") % {"n": len(errors)},
@@ -116,10 +125,7 @@ def verdicts_import(*, actor, village, year, upload) -> int:
                     actor=actor, item=item, verdict=verdict, reason=reason, evidence=evidence
                 )
             except ServiceError as exc:
-                raise ServiceError(
-                    _("Row %(row)s: %(error)s") % {"row": number, "error": exc.message},
-                    code=exc.code,
-                ) from exc
+                raise _in_row(number, exc) from exc
     return len(todo)
 
 
@@ -181,11 +187,7 @@ def tallies_import(*, actor, rnd: Round, upload) -> int:
         try:
             services.tally_enter(actor=actor, target=target, counts=counts, **nums)
         except ServiceError as exc:
-            raise ServiceError(
-                _("Row %(row)s: %(error)s") % {"row": number, "error": exc.message},
-                code=exc.code,
-                details=errors,
-            ) from exc
+            raise _in_row(number, exc, details=errors) from exc
     if errors:
         _rows_error(errors)
     with transaction.atomic():
@@ -193,8 +195,5 @@ def tallies_import(*, actor, rnd: Round, upload) -> int:
             try:
                 services.tally_enter(actor=actor, target=target, counts=counts, **nums)
             except ServiceError as exc:
-                raise ServiceError(
-                    _("Row %(row)s: %(error)s") % {"row": number, "error": exc.message},
-                    code=exc.code,
-                ) from exc
+                raise _in_row(number, exc) from exc
     return len(todo)

@@ -308,13 +308,7 @@ def scan(request, pk: int, file: File[UploadedFile]):
 @router.post("/signing/letters/{letter_id}/amend", response={201: AmendOut})
 def amend(request, letter_id: int, payload: AmendIn):
     """#4.7: change a signed letter: a new version through approval, vote and signing again."""
-    letter = (
-        Letter.objects.filter(scope_q(request.user, "signing.view"), pk=letter_id)
-        .select_related("village")
-        .first()
-    )
-    if letter is None:
-        raise Http404
+    letter = selectors.get_letter(request.user, letter_id)
     new = services.letter_amend(
         actor=request.user, letter=letter, reasons=payload.reasons, version=payload.version
     )

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from jiannuo.core.permissions import scope_q
 from jiannuo.organisation.models import Unit
+from jiannuo.pledges.models import Letter
 from jiannuo.pledges.selectors import content_hash
 
 from .models import Ceremony, Custody, SignedLetter
@@ -103,6 +104,18 @@ def get_ceremony(user, pk: int, perm="signing.view") -> Ceremony:
     if c is None:
         raise Http404
     return c
+
+
+def get_letter(user, pk: int) -> Letter:
+    """A pledge letter the user may see in the signing step (404 outside the scope)."""
+    letter = (
+        Letter.objects.filter(scope_q(user, "signing.view"), pk=pk)
+        .select_related("village", "post__person", "term")
+        .first()
+    )
+    if letter is None:
+        raise Http404
+    return letter
 
 
 def signed_letters(user, village=None):

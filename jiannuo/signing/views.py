@@ -223,13 +223,7 @@ def checkin(request, code):
 @login_required
 def letter_sign(request, letter_id):
     """§三.4: the signature page of one letter: who must sign, who has, and the signing form."""
-    letter = (
-        Letter.objects.filter(scope_q(request.user, "signing.view"), pk=letter_id)
-        .select_related("village", "post__person", "term")
-        .first()
-    )
-    if letter is None:
-        raise Http404
+    letter = selectors.get_letter(request.user, letter_id)
     version = LetterVersion.objects.get(letter=letter, number=letter.current_number)
     signed = SignedLetter.objects.filter(version=version).first()
     if request.method == "POST":
@@ -289,13 +283,7 @@ def letter_sign(request, letter_id):
 def letter_amend(request, letter_id):
     """#4.7: start a change of a signed letter — a new version through approval, vote and
     signing again; the signed version stays in force meanwhile."""
-    letter = (
-        Letter.objects.filter(scope_q(request.user, "signing.view"), pk=letter_id)
-        .select_related("village")
-        .first()
-    )
-    if letter is None:
-        raise Http404
+    letter = selectors.get_letter(request.user, letter_id)
     try:
         services.letter_amend(
             actor=request.user,
