@@ -96,6 +96,22 @@ def default_year(day: date | None = None) -> int:
     return (day or timezone.localdate()).year
 
 
+def letters_due(posts) -> list[tuple[str, object]]:
+    """§三.3, posts not people: the letters a village's team posts (objects with ``kind`` and
+    ``person_id``) call for, as (letter kind, post or ``None``) — one team letter; the branch
+    secretary's own letter, which under 一肩挑 covers the secretary's other posts too; one member
+    letter per other team post."""
+    secretary_people = {p.person_id for p in posts if p.kind == Post.BRANCH_SECRETARY}
+    due: list[tuple[str, object]] = [(Letter.TEAM, None)]
+    due += [(Letter.SECRETARY, p) for p in posts if p.kind == Post.BRANCH_SECRETARY]
+    due += [
+        (Letter.MEMBER, p)
+        for p in posts
+        if p.kind != Post.BRANCH_SECRETARY and p.person_id not in secretary_people
+    ]
+    return due
+
+
 def sort_letters(letters: Iterable[Letter]) -> list[Letter]:
     return sorted(
         letters,

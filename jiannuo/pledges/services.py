@@ -173,15 +173,7 @@ def letters_prepare(*, actor, village: Unit, term: Term, year: int | None) -> li
     """
     require(actor, "pledges.prepare", village)
     _check_period(village, term, year)
-    posts = list(team_posts(village, term, year))
-    secretary_people = {p.person_id for p in posts if p.kind == Post.BRANCH_SECRETARY}
-    wanted: list[tuple[str, Post | None]] = [(Letter.TEAM, None)]
-    wanted += [(Letter.SECRETARY, p) for p in posts if p.kind == Post.BRANCH_SECRETARY]
-    wanted += [
-        (Letter.MEMBER, p)
-        for p in posts
-        if p.kind != Post.BRANCH_SECRETARY and p.person_id not in secretary_people
-    ]
+    wanted = selectors.letters_due(list(team_posts(village, term, year)))
     created: list[Letter] = []
     try:
         with transaction.atomic():

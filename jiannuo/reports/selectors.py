@@ -6,7 +6,8 @@ whatever the number of villages:
 
 - letters: signed letters in force for the year (``signing``) against the letters the
   roster calls for — the team letter plus one letter per team post, as ``pledges`` prepares
-  them (under 一肩挑 the secretary's letter covers the secretary's other posts);
+  them (``pledges.selectors.letters_due``: under 一肩挑 the secretary's letter covers the
+  secretary's other posts);
 - pledge items of the signed letters in force and the assessment group's verdicts
   (``evaluation.Verdict``);
 - supervision's risk levels, from ``supervision.selectors.tracked`` (its own rules), for
@@ -41,6 +42,7 @@ from jiannuo.evaluation.models import FULFILLED, NOT_FULFILLED, PARTLY, PostResu
 from jiannuo.organisation.models import Post, Term, Unit
 from jiannuo.organisation.policy import policy_for
 from jiannuo.pledges.models import PledgeItem
+from jiannuo.pledges.selectors import letters_due
 from jiannuo.signing.models import SignedLetter
 from jiannuo.supervision import rules as sv_rules
 from jiannuo.supervision import selectors as sv_selectors
@@ -295,19 +297,13 @@ def _expected(villages: dict[int, Figures], unit: Unit, year: int) -> None:
         Post.objects.filter(village__path__startswith=unit.path, kind__in=Post.TEAM, start__lte=end)
         .filter(Q(end__isnull=True) | Q(end__gte=ref_day))
         .order_by()
-        .values_list("village_id", "kind", "person_id")
+        .only("village_id", "kind", "person_id")
     )
-    by_village: dict[int, list[tuple[str, int]]] = {}
-    for village_id, kind, person_id in posts:
-        by_village.setdefault(village_id, []).append((kind, person_id))
+    by_village: dict[int, list[Post]] = {}
+    for post in posts:
+        by_village.setdefault(post.village_id, []).append(post)
     for village_id, fig in villages.items():
-        held = by_village.get(village_id, [])
-        secretaries = {p for k, p in held if k == Post.BRANCH_SECRETARY}
-        fig.letters_expected = (
-            1
-            + sum(1 for k, _p in held if k == Post.BRANCH_SECRETARY)
-            + sum(1 for k, p in held if k != Post.BRANCH_SECRETARY and p not in secretaries)
-        )
+        fig.letters_expected = len(letters_due(by_village.get(village_id, [])))
 
 
 def _letters(villages: dict[int, Figures], unit: Unit, year: int) -> None:
