@@ -11,14 +11,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from jiannuo.core.errors import ServiceError
-from jiannuo.core.permissions import has_perm
 from jiannuo.organisation.models import Post, Unit
 from jiannuo.pledges.models import PledgeItem
 
@@ -303,17 +301,14 @@ def round_step(request, pk: int, action: str, reason: str = ""):
     return _round_out(rnd)
 
 
-@router.get("/evaluation/rounds/{pk}/codes", response=list[str])
-def codes(request, pk: int):
-    """The one-time codes handed out (presiding officer only), in no particular order."""
+@router.post("/evaluation/rounds/{pk}/slips", response={201: list[str]})
+def slips(request, pk: int):
+    """Issue the phone round's one-time codes (presiding officer, before the round opens): one
+    per voter present, in random order, to print as slips without names. Only the codes'
+    digests are kept, so this answer is the only time they are seen; issuing again voids the
+    codes issued before."""
     rnd = selectors.get_round(request.user, pk)
-    if not has_perm(request.user, "evaluation.preside", rnd.village):
-        raise PermissionDenied
-    return sorted(
-        Voter.objects.filter(round=rnd, code__isnull=False, used=False).values_list(
-            "code", flat=True
-        )
-    )
+    return Status(201, services.slips_issue(actor=request.user, round=rnd))
 
 
 @router.post("/evaluation/rounds/{pk}/tallies", response={201: TallyOut})

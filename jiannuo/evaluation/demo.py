@@ -22,6 +22,7 @@ import itertools
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -237,8 +238,14 @@ def load(units: dict) -> None:
     _phone_round_2026(liushu, presiding[liushu.pk])
 
 
+#: The demo round's unspent voting codes, one a line: the "slips" not yet handed out. The
+#: database keeps only digests, so this file is the only way to try the phone ballot.
+CODES_FILE = "demo-voting-codes.txt"
+
+
 def _phone_round_2026(village: Unit, presiding) -> None:
-    """A 2026 phone round in progress in 柳树村: open, a few ballots cast."""
+    """A 2026 phone round in progress in 柳树村: open, a few ballots cast; the codes left are
+    written to ``CODES_FILE`` in the data directory."""
     if not SignedLetter.objects.filter(
         letter__village=village,
         letter__year=2026,
@@ -250,11 +257,15 @@ def _phone_round_2026(village: Unit, presiding) -> None:
     voters = list(Voter.objects.filter(round=rnd))
     for voter in voters[: max(1, (len(voters) * 5 + 5) // 6)]:
         services.voter_checkin(actor=presiding, round=rnd, voter=voter)
+    codes = services.slips_issue(actor=presiding, round=rnd)
     services.round_open(actor=presiding, round=rnd)
     targets = list(rnd.targets.values_list("id", flat=True))
-    codes = Voter.objects.filter(round=rnd, present=True).values_list("code", flat=True)
-    for n, code in enumerate(list(codes)[:5]):
+    for n, code in enumerate(codes[:5]):
         services.ballot_cast(
             code=code,
             choices={str(t): ("satisfied" if n % 3 else "basically_satisfied") for t in targets},
         )
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    (settings.DATA_DIR / CODES_FILE).write_text(
+        "".join(f"{rnd.pk} {code}\n" for code in codes[5:]), encoding="utf-8"
+    )

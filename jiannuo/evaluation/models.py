@@ -1,10 +1,11 @@
 """Year-end assessment and democratic evaluation (seed §三.6, §四).
 
-Anonymity (DOMAIN.md): who has voted (``Voter``: the person, the one-time code, whether it was
-used) and the ballots (``Ballot``: a random id, the round and the choices) are kept in separate
-tables with nothing that links them — no foreign key, no shared id, no time stamp, no sequence.
-A ballot's primary key is a random UUID, so neither its id nor the table's ordering tells when
-it was cast. ``tests/evaluation/test_anonymity.py`` inspects the schema to hold this.
+Ballot secrecy (DOMAIN.md anonymity; docs/ARCHITECTURE.md "Guarantees"): three tables that
+nothing links. ``Voter`` is attendance only (who may vote, who is present). ``BallotCode`` is the
+round's stock of one-time codes — bearer slips, handed out like paper ballots — kept only as
+digests with a spent flag: no person, no time, no sequence. ``Ballot`` is a sheet of choices
+with a random id. ``tests/evaluation/test_anonymity.py`` inspects the schema and tries the joins
+an attacker with a database dump would try.
 """
 
 from __future__ import annotations
@@ -231,13 +232,11 @@ class Target(models.Model):
 
 
 class Voter(models.Model):
-    """Who may vote and who has voted (never what): attendance and the one-time phone code."""
+    """Attendance: who may vote and who is present. Never which code or ballot was theirs."""
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="voters")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     present = models.BooleanField(default=False)
-    code = models.CharField(max_length=32, unique=True, null=True, blank=True)
-    used = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["round", "person__name", "id"]
@@ -249,12 +248,35 @@ class Voter(models.Model):
         return f"{self.round_id}/{self.person_id}"
 
 
+class BallotCode(models.Model):
+    """One one-time phone voting code of a round: a bearer slip, not an attribute of a voter.
+
+    The round issues as many codes as voters are present, printed without names in random
+    order and handed out like paper ballots. Only the SHA-256 digest of the code is stored (the
+    primary key: no sequence), with whether it was spent. The rows are written in one batch in
+    digest order, which follows neither the roster nor the printed pile."""
+
+    digest = models.CharField(primary_key=True, max_length=64, editable=False)
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="+")
+    spent = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["digest"]
+
+    def __str__(self):
+        return self.digest[:8]
+
+
 def _ballot_id():
     return uuid.uuid4()
 
 
 class Ballot(models.Model):
-    """One anonymous phone ballot sheet: choices per target. No voter, no code, no time."""
+    """One anonymous phone ballot sheet: choices per target. No voter, no code, no time.
+
+    Closing the round rewrites its ballots in a random order with fresh ids in one transaction
+    (``services.round_close``), so that neither their physical order nor PostgreSQL's ``xmin``
+    keeps the order in which they were cast."""
 
     id = models.UUIDField(primary_key=True, default=_ballot_id, editable=False)
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="+")

@@ -6,9 +6,10 @@ through ``signing.pdfwrite``, templates under ``evaluation/pdf/``):
 - ``render_ballots``: the numbered paper ballots, one per voter present (001…), several to an
   A4 page with cut lines; a row per target (the team and each cadre, in round order) and a box
   per option of the round. Nothing on a ballot identifies a voter.
-- ``render_slips``: the phone round's one-time code slips, one per present voter with a code:
-  the QR code, the code and the vote address. The slips are in random order and carry no name,
-  so a printed slip cannot be linked back to the roster (DOMAIN.md anonymity).
+- ``render_slips``: the phone round's one-time code slips, one per voter present, as they are
+  issued (``services.slips_issue``): the QR code, the code and the vote address. The slips are
+  in random order and carry no name: they are handed out like paper ballots (DOMAIN.md
+  anonymity), and the database never learns which voter got which.
 - ``render_signin``: the attendance sign-in sheet (签到表) of every eligible voter in roster
   order, re-entered through the check-in on the round page.
 - ``render_tallysheet``: the tellers' count sheet (计票单) of a paper round: per target the
@@ -126,18 +127,14 @@ def render_ballots(rnd: Round) -> bytes:
     )
 
 
-def render_slips(rnd: Round, vote_url: Callable[[str], str]) -> bytes:
-    """One slip per present voter with a code, in random order, never with a name.
-
-    ``vote_url(code)`` gives the absolute address of the phone ballot for a code.
-    """
-    # Random order, as on the printed page: the slips are handed out at random and must not
-    # follow the roster, else the order of the pile would tell whose code is whose.
-    codes = Voter.objects.filter(round=rnd, present=True, code__isnull=False).order_by("?")
+def render_slips(rnd: Round, codes: list[str], vote_url: Callable[[str], str]) -> bytes:
+    """One slip per code of ``codes`` (as ``services.slips_issue`` returns them: in random
+    order), never with a name. ``vote_url(code)`` gives the absolute address of the phone
+    ballot for a code. The codes exist only here: the database keeps their digests."""
     slips = []
-    for code, used in codes.values_list("code", "used"):
+    for code in codes:
         url = vote_url(code)
-        slips.append({"code": code, "url": url, "qr": qr_png_uri(url), "used": used})
+        slips.append({"code": code, "url": url, "qr": qr_png_uri(url)})
     pages = [_chunks(page, SLIP_COLUMNS) for page in _chunks(slips, SLIPS_PER_PAGE)]
     return _render("evaluation/pdf/slips.html", lambda: {**_header(rnd), "pages": pages})
 

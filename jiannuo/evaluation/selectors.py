@@ -9,7 +9,17 @@ from jiannuo.core.permissions import scope_q
 from jiannuo.organisation.models import Unit
 from jiannuo.pledges.models import PledgeItem
 
-from .models import AssessmentGroup, Breach, Loss, Round, Tally, Verdict, Voter, YearResult
+from .models import (
+    AssessmentGroup,
+    BallotCode,
+    Breach,
+    Loss,
+    Round,
+    Tally,
+    Verdict,
+    Voter,
+    YearResult,
+)
 from .services import in_force_letters
 
 
@@ -110,9 +120,13 @@ def round_detail(rnd: Round) -> dict:
     for t in targets:
         t.current_tally = tallies.get(t.pk)
     voters = list(Voter.objects.filter(round=rnd).select_related("person"))
+    codes = dict.fromkeys((False, True), 0)
+    if rnd.method == Round.PHONE:
+        for spent in BallotCode.objects.filter(round=rnd).values_list("spent", flat=True):
+            codes[spent] += 1
     return {
         "targets": targets,
         "voters": voters,
-        "used": sum(1 for v in voters if v.used),
-        "issued": sum(1 for v in voters if v.code),
+        "used": codes[True],  # codes spent = ballots cast (never whose)
+        "issued": codes[False] + codes[True],  # code slips printed
     }

@@ -6,17 +6,24 @@ Every function checks permission and state, runs in one transaction and writes a
 round and result state changes write a ``Transition`` row. The rules are ``evaluation.rules``;
 district settings come from ``policy_for``.
 
-Anonymity: casting a phone ballot writes only two rows — the voter's code marked used (one
-conditional UPDATE) and a ``Ballot`` with a random id — and no audit row, since an audit row
-per ballot would order ballots against codes. The round's opening and closing are audited with
-the counts.
+Ballot secrecy (docs/ARCHITECTURE.md "Guarantees"): attendance (``Voter``) never meets a code.
+The round issues its codes in one batch once attendance is complete (``slips_issue``: as many
+as voters present, stored as digests, printed without names in random order); check-in after
+that voids them (before the vote) or is refused (during it). Casting a phone ballot writes only
+two rows — the code marked spent (one conditional UPDATE) and a ``Ballot`` with a random id —
+and no audit row, since an audit row per ballot would order ballots against codes. Closing the
+round rewrites its ballots in random order, so that their physical order and ``xmin`` no longer
+tell the order of casting. The round's opening, slips and closing are audited with the counts.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import random
 import secrets
+import uuid
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -45,6 +52,7 @@ from .models import (
     VERDICTS,
     AssessmentGroup,
     Ballot,
+    BallotCode,
     Breach,
     Loss,
     PostResult,
@@ -427,19 +435,39 @@ def round_create(*, actor, village: Unit, year: int, method: str) -> Round:
 
 
 def _new_code() -> str:
-    return secrets.token_urlsafe(9)
+    return secrets.token_urlsafe(9)  # 72 random bits: a digest cannot be turned back
+
+
+def code_digest(code: str) -> str:
+    """What the database keeps of a voting code: its SHA-256, in hexadecimal."""
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _codes_issued(rnd: Round) -> int:
+    return BallotCode.objects.filter(round=rnd).count()
 
 
 def voter_checkin(*, actor, round: Round, voter: Voter) -> Voter:
-    """The presiding officer records a voter present; a phone round hands them a code."""
+    """The presiding officer records a voter present (attendance only: no code, no ballot).
+
+    Once voting has started nobody is checked in any more: the paper ballots and the phone
+    slips were issued for those present at the opening. In a phone round whose slips are
+    printed but not yet open, a late check-in voids the printed slips (none can have been
+    used): the slips are printed again for everyone, so that no batch of codes ever belongs
+    to one person."""
     require(actor, "evaluation.preside", round.village)
     with transaction.atomic():
         rnd = Round.objects.select_for_update().get(pk=round.pk)
         if rnd.state not in (Round.DRAFT, Round.OPEN):
             raise ServiceError(_("This round is closed."), code="closed")
-        if rnd.method == Round.PAPER and rnd.state == Round.OPEN:
+        if rnd.state == Round.OPEN:
+            if rnd.method == Round.PAPER:
+                raise ServiceError(
+                    _("Paper ballots were issued when the round opened."), code="late_checkin"
+                )
             raise ServiceError(
-                _("Paper ballots were issued when the round opened."), code="late_checkin"
+                _("Voting has started: the code slips were issued to those present."),
+                code="late_checkin",
             )
         row = Voter.objects.select_for_update().get(pk=voter.pk, round=rnd)
         if row.present:
@@ -447,14 +475,54 @@ def voter_checkin(*, actor, round: Round, voter: Voter) -> Voter:
                 _("%(name)s is already checked in.") % {"name": row.person.name}, code="duplicate"
             )
         row.present = True
-        if rnd.method == Round.PHONE:
-            row.code = _new_code()
-        row.save()
+        row.save(update_fields=["present"])
+        voided, _by_model = BallotCode.objects.filter(round=rnd).delete()
         rnd.present = Voter.objects.filter(round=rnd, present=True).count()
         rnd.version += 1
         rnd.save(update_fields=["present", "version"])
-        audit.record(actor, "round.checkin", rnd, changes={"present": rnd.present})
+        changes = {"present": rnd.present}
+        if voided:
+            changes["slips_voided"] = voided
+        audit.record(actor, "round.checkin", rnd, changes=changes)
+    row.slips_voided = voided
     return row
+
+
+def slips_issue(*, actor, round: Round, version=None) -> list[str]:
+    """A phone round's one-time codes, one per voter present, to print as slips without names
+    and hand out like paper ballots. Returns the codes in random order; only their digests are
+    kept, so this is the only moment they can be printed. Issuing again before the vote voids
+    the slips printed before (none can have been used); ``version`` (the round's, as the page
+    showed it) keeps a reloaded page from doing so unawares."""
+    require(actor, "evaluation.preside", round.village)
+    with transaction.atomic():
+        rnd = Round.objects.select_for_update().get(pk=round.pk)
+        check_version(
+            rnd.version,
+            version,
+            _("The round changed meanwhile (were the slips printed already?); reload the page."),
+        )
+        if rnd.method != Round.PHONE:
+            raise ServiceError(_("Only phone rounds have code slips."), code="not_phone")
+        if rnd.state != Round.DRAFT:
+            raise ServiceError(
+                _("The code slips are printed before the round opens."), code="not_draft"
+            )
+        present = Voter.objects.filter(round=rnd, present=True).count()
+        if not present:
+            raise ServiceError(_("No voter has been checked in yet."), code="nobody_present")
+        voided, _by_model = BallotCode.objects.filter(round=rnd).delete()
+        codes = {code_digest(c): c for c in (_new_code() for _i in range(present))}
+        if len(codes) != present:  # 72-bit codes: never in practice; refuse rather than merge
+            raise ConflictError(_("Please try again."), code="code_collision")
+        # Rows in digest order (which follows nothing), slips in another random order.
+        BallotCode.objects.bulk_create(BallotCode(digest=d, round=rnd) for d in sorted(codes))
+        slips = list(codes.values())
+        random.SystemRandom().shuffle(slips)
+        rnd.version += 1
+        rnd.save(update_fields=["version"])
+        audit.record(actor, "round.slips", rnd, changes={"issued": present, "voided": voided})
+    return slips
 
 
 def _step(actor, rnd: Round, action: str, note: str = "") -> tuple[Round, str]:
@@ -482,6 +550,11 @@ def round_open(*, actor, round: Round) -> Round:
             finding = rules.quorum(rnd.meeting_kind, rnd.eligible, present)
             if finding is not None:
                 raise ServiceError(finding.explain(), code=finding.rule)
+            if rnd.method == Round.PHONE and _codes_issued(rnd) != present:
+                raise ServiceError(
+                    _("Print the code slips for the %(n)s voters present first.") % {"n": present},
+                    code="no_slips",
+                )
         _step(actor, rnd, "open")
         rnd.present = present
         rnd.opened_by = actor
@@ -494,19 +567,22 @@ def round_open(*, actor, round: Round) -> Round:
 #: Casting a phone ballot sheet. The sheet is first put in canonical form in Python (target
 #: ids as sorted integers, the options it uses); the database then checks it against the round.
 #:
+#: The code is looked up by its digest (``code_digest``); no table holds the code itself.
+#:
 #: PostgreSQL: ONE statement, its own transaction (one round trip in autocommit): it locks the
-#: voter's round row in share mode only if the round is open (and, for the API, is the round in
+#: code's round row in share mode only if the round is open (and, for the API, is the round in
 #: the URL), its targets are exactly the sheet's and every option used is one of the round's;
-#: marks the code used only if it is unused; and inserts the ballot only if the code was spent.
+#: marks the code spent only if it is unspent; and inserts the ballot only if the code was spent.
 #: Closing a round (``SELECT … FOR UPDATE``) waits for ballots in flight, so none lands in a
-#: closed round; two sheets with the same code serialise on the voter row and the second finds
-#: it used. SQLite has no UPDATE inside WITH: the same checks run as an UPDATE … RETURNING and the
-#: INSERT in one IMMEDIATE transaction, which serialises writers anyway.
+#: closed round; two sheets with the same code serialise on the code row and the second finds
+#: it spent. SQLite has no UPDATE inside WITH: the same checks run as an UPDATE … RETURNING and
+#: the INSERT in one IMMEDIATE transaction, which serialises writers anyway; the ballot gets a
+#: random ``rowid`` there, so that the table's order is not the order of casting.
 _CAST_SQL = {
     "postgresql": """
         WITH r AS (
             SELECT id FROM {round}
-            WHERE id = (SELECT round_id FROM {voter} WHERE code = %(code)s)
+            WHERE id = (SELECT round_id FROM {code} WHERE digest = %(digest)s)
               AND state = %(open)s{same_round}
               AND options @> %(used)s::jsonb
               AND ARRAY(
@@ -514,20 +590,20 @@ _CAST_SQL = {
               )::bigint[] = %(targets)s::bigint[]
             FOR SHARE
         ), spent AS (
-            UPDATE {voter} AS v SET used = true FROM r
-            WHERE v.code = %(code)s AND NOT v.used AND v.round_id = r.id
-            RETURNING v.round_id
+            UPDATE {code} AS c SET spent = true FROM r
+            WHERE c.digest = %(digest)s AND NOT c.spent AND c.round_id = r.id
+            RETURNING c.round_id
         )
         INSERT INTO {ballot} (id, round_id, choices)
         SELECT gen_random_uuid(), spent.round_id, %(choices)s::jsonb FROM spent
     """,
     "sqlite": """
-        UPDATE {voter} SET used = 1
-        WHERE code = %(code)s AND NOT used AND round_id IN (
+        UPDATE {code} SET spent = 1
+        WHERE digest = %(digest)s AND NOT spent AND round_id IN (
             SELECT id FROM {round} WHERE state = %(open)s{same_round}
         )
-        RETURNING round_id, (SELECT options FROM {round} AS r WHERE r.id = {voter}.round_id),
-            (SELECT group_concat(t.id) FROM {target} AS t WHERE t.round_id = {voter}.round_id)
+        RETURNING round_id, (SELECT options FROM {round} AS r WHERE r.id = {code}.round_id),
+            (SELECT group_concat(t.id) FROM {target} AS t WHERE t.round_id = {code}.round_id)
     """,
 }
 
@@ -538,14 +614,14 @@ def _cast_sql(vendor: str, same_round: bool) -> tuple[str, str]:
     qn = connection.ops.quote_name
     spend = _CAST_SQL["postgresql" if vendor == "postgresql" else "sqlite"].format(
         round=qn(Round._meta.db_table),
-        voter=qn(Voter._meta.db_table),
+        code=qn(BallotCode._meta.db_table),
         target=qn(Target._meta.db_table),
         ballot=qn(Ballot._meta.db_table),
         same_round=" AND id = %(round_id)s" if same_round else "",
     )
     insert = (
-        f"INSERT INTO {qn(Ballot._meta.db_table)} (id, round_id, choices) "  # noqa: S608
-        "VALUES (%(id)s, %(round_id)s, %(choices)s)"
+        f"INSERT INTO {qn(Ballot._meta.db_table)} (rowid, id, round_id, choices) "  # noqa: S608
+        "VALUES (%(rowid)s, %(id)s, %(round_id)s, %(choices)s)"
     )
     return spend, insert
 
@@ -575,7 +651,7 @@ def _cast_postgresql(code: str, sheet: dict[str, str], round_id: int | None) -> 
     import psycopg
 
     params = {
-        "code": code,
+        "digest": code_digest(code),
         "open": Round.OPEN,
         "used": json.dumps(sorted(set(sheet.values()))),
         "targets": "{" + ",".join(sheet) + "}",  # keys are canonical decimal ids
@@ -593,8 +669,9 @@ def _cast_sqlite(code: str, sheet: dict[str, str], round_id: int | None) -> bool
     spend, insert = _cast_sql(connection.vendor, round_id is not None)
     pk, field = Ballot._meta.pk, Ballot._meta.get_field("choices")
     params = {
-        "code": code,
+        "digest": code_digest(code),
         "open": Round.OPEN,
+        "rowid": 1 + secrets.randbelow(2**62),  # the table's order follows nothing
         "id": pk.get_db_prep_value(pk.get_default(), connection),
         "choices": field.get_db_prep_value(sheet, connection),
     }
@@ -610,7 +687,7 @@ def _cast_sqlite(code: str, sheet: dict[str, str], round_id: int | None) -> bool
         if [int(key) for key in sheet] != targets or not set(sheet.values()) <= set(
             json.loads(options)
         ):
-            transaction.set_rollback(True)  # the code stays unused
+            transaction.set_rollback(True)  # the code stays unspent
             return False
         params["round_id"] = rid
         cursor.execute(insert, params)
@@ -621,9 +698,10 @@ def ballot_cast(*, code: str, choices: Mapping[str, str], round_id: int | None =
     """A voter's phone ballot sheet (public: the one-time code is the credential).
 
     ``choices`` maps every target id of the round to one of the round's options. The code is
-    spent in the same transaction as the ballot is inserted, and only if it was unused, so it
-    can never count twice, even when submitted concurrently. Returns nothing: a ballot has no
-    receipt that could identify it.
+    spent in the same transaction as the ballot is inserted, and only if it was unspent, so it
+    can never count twice, even when submitted concurrently. That transaction ties the code to
+    the ballot (PostgreSQL's ``xmin``) until the round closes, which is harmless: no stored data
+    ties a code to a person. Returns nothing: a ballot has no receipt that could identify it.
 
     An accepted sheet costs one statement on PostgreSQL (see ``_CAST_SQL``). A refused one is
     explained by ``_refusal`` — unknown code, foreign code, bad sheet, round not open, code
@@ -643,7 +721,9 @@ def ballot_cast(*, code: str, choices: Mapping[str, str], round_id: int | None =
 def _refusal(code: str, choices, round_id: int | None) -> ServiceError:
     """Why a sheet was not accepted (nothing was written)."""
     voter = (
-        Voter.objects.filter(code=code).values("round_id", "round__state", "round__options").first()
+        BallotCode.objects.filter(digest=code_digest(code))
+        .values("round_id", "round__state", "round__options")
+        .first()
         if code
         else None
     )
@@ -700,9 +780,25 @@ def phone_counts(rnd: Round) -> dict[int, dict[str, int]]:
     return counts
 
 
+def _reshuffle_ballots(rnd: Round) -> int:
+    """Rewrite the round's ballots in a random order with fresh random ids, in the closing
+    transaction: afterwards every ballot row carries the same ``xmin`` (PostgreSQL) and its
+    place in the table (``ctid``, SQLite's ``rowid``) follows the shuffle, not the order of
+    casting. The sheets themselves are unchanged, so a recount gives the same counts. (The
+    deleted row versions stay in PostgreSQL's data files until vacuumed; see the threat model
+    in docs/ARCHITECTURE.md.)"""
+    ballots = Ballot.objects.filter(round=rnd)
+    sheets = list(ballots.values_list("choices", flat=True))
+    ballots.delete()
+    random.SystemRandom().shuffle(sheets)
+    Ballot.objects.bulk_create(Ballot(id=uuid.uuid4(), round=rnd, choices=c) for c in sheets)
+    return len(sheets)
+
+
 def round_close(*, actor, round: Round) -> Round:
-    """The presiding officer closes the round. A phone round's ballots are counted at once
-    (issued = codes handed out, returned = ballots cast); a paper round's tallies follow."""
+    """The presiding officer closes the round. A phone round's ballots are shuffled and counted
+    at once (issued = codes issued, returned = ballots cast = codes spent); a paper round's
+    tallies follow."""
     require(actor, "evaluation.preside", round.village)
     with transaction.atomic():
         rnd = Round.objects.select_for_update().get(pk=round.pk)
@@ -711,8 +807,15 @@ def round_close(*, actor, round: Round) -> Round:
         rnd.save()
         changes = {"state": rnd.state}
         if rnd.method == Round.PHONE:
-            issued = Voter.objects.filter(round=rnd, present=True, code__isnull=False).count()
-            returned = Ballot.objects.filter(round=rnd).count()
+            issued = _codes_issued(rnd)
+            returned = _reshuffle_ballots(rnd)
+            spent = BallotCode.objects.filter(round=rnd, spent=True).count()
+            if spent != returned:  # one code, one ballot: never expected; refuse to count
+                raise ConflictError(
+                    _("%(spent)s codes spent but %(returned)s ballots: the count stops here.")
+                    % {"spent": spent, "returned": returned},
+                    code="count_mismatch",
+                )
             now = timezone.now()
             per_target = phone_counts(rnd)
             Tally.objects.bulk_create(

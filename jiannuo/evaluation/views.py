@@ -8,10 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import BadRequest, PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -24,7 +26,17 @@ from jiannuo.organisation.models import Post, Unit
 from jiannuo.pledges.models import PledgeItem
 
 from . import excel, pdf, rules, selectors, services
-from .models import LOSS_CAUSES, OPTION_LABELS, REASONS, VERDICTS, Breach, Round, Target, Voter
+from .models import (
+    LOSS_CAUSES,
+    OPTION_LABELS,
+    REASONS,
+    VERDICTS,
+    BallotCode,
+    Breach,
+    Round,
+    Target,
+    Voter,
+)
 
 
 def _year(request) -> int:
@@ -276,7 +288,16 @@ def round_act(request, pk: int, action: str):
             voter = Voter.objects.filter(round=rnd, pk=post.get("voter") or 0).first()
             if voter is None:
                 raise Http404
-            services.voter_checkin(actor=request.user, round=rnd, voter=voter)
+            row = services.voter_checkin(actor=request.user, round=rnd, voter=voter)
+            if row.slips_voided:
+                messages.warning(
+                    request,
+                    _(
+                        "The %(n)s code slips printed before are void; print the slips again "
+                        "for everyone present."
+                    )
+                    % {"n": row.slips_voided},
+                )
         elif action == "open":
             services.round_open(actor=request.user, round=rnd)
         elif action == "close":
@@ -339,18 +360,45 @@ def _require_preside(request, rnd):
         raise PermissionDenied
 
 
+def _issue_slips(request, rnd: Round, render_codes):
+    """Issue the round's codes and render them in one transaction: if the page or the PDF
+    cannot be made, no code is kept (the codes exist only in this response)."""
+    try:
+        with transaction.atomic():
+            codes = services.slips_issue(
+                actor=request.user, round=rnd, version=request.POST.get("version")
+            )
+            response = render_codes(codes)
+    except ServiceError as exc:
+        _error(request, exc)
+        return redirect("evaluation:round", rnd.pk)
+    patch_cache_control(response, no_store=True, private=True)  # no copy of the codes anywhere
+    return response
+
+
+def _vote_url(request):
+    def vote_url(code: str) -> str:
+        return request.build_absolute_uri(reverse("evaluation:vote", args=[code]))
+
+    return vote_url
+
+
 @login_required
+@require_POST
 def slips(request, pk: int):
-    """Printable one-time code slips with QR codes, one per voter present (phone rounds)."""
+    """Issue the phone round's one-time codes and show them as printable slips with QR codes,
+    one per voter present, in random order and without names. Only now can they be printed:
+    the database keeps their digests."""
     from jiannuo.signing.views import qr_svg
 
-    rnd = selectors.get_round(request.user, pk)
-    _require_preside(request, rnd)
-    codes = []
-    for v in Voter.objects.filter(round=rnd, present=True, code__isnull=False).order_by("?"):
-        url = request.build_absolute_uri(reverse("evaluation:vote", args=[v.code]))
-        codes.append({"code": v.code, "url": url, "qr": qr_svg(url), "used": v.used})
-    return render(request, "evaluation/slips.html", {"round": rnd, "codes": codes})
+    rnd = _presided_round(request, pk, Round.PHONE)
+    vote_url = _vote_url(request)
+
+    def page(codes):
+        rows = [{"code": c, "url": vote_url(c), "qr": qr_svg(vote_url(c))} for c in codes]
+        return render(request, "evaluation/slips.html", {"round": rnd, "codes": rows})
+
+    return _issue_slips(request, rnd, page)
 
 
 @login_required
@@ -395,14 +443,15 @@ def ballots_pdf(request, pk: int):
 
 
 @login_required
+@require_POST
 def slips_pdf(request, pk: int):
-    """The one-time code slips as a PDF, in random order and without names (phone rounds)."""
+    """Issue the phone round's one-time codes as a PDF of slips, in random order and without
+    names (phone rounds)."""
     rnd = _presided_round(request, pk, Round.PHONE)
-
-    def vote_url(code: str) -> str:
-        return request.build_absolute_uri(reverse("evaluation:vote", args=[code]))
-
-    return _pdf(pdf.render_slips(rnd, vote_url), rnd, "slips")
+    vote_url = _vote_url(request)
+    return _issue_slips(
+        request, rnd, lambda codes: _pdf(pdf.render_slips(rnd, codes, vote_url), rnd, "slips")
+    )
 
 
 @login_required
@@ -421,8 +470,11 @@ def tallysheet_pdf(request, pk: int):
 
 def vote(request, code: str):
     """The public phone ballot: one sheet for every cadre and the team."""
-    voter = Voter.objects.filter(code=code).select_related("round", "round__village").first()
-    rnd = voter.round if voter else None
+    digest = services.code_digest(code)
+    issued = (  # the code's row: which round, whether spent (never whose)
+        BallotCode.objects.filter(digest=digest).select_related("round", "round__village").first()
+    )
+    rnd = issued.round if issued else None
     targets = list(rnd.targets.all()) if rnd else []
     ctx = {
         "round": rnd,
@@ -442,10 +494,10 @@ def vote(request, code: str):
             status = 400
         else:
             return render(request, "evaluation/vote_done.html", {"round": rnd})
-    elif voter is None:
+    elif issued is None:
         ctx["error"] = _("This voting code is unknown.")
         status = 404
-    elif voter.used:
+    elif issued.spent:
         ctx["error"] = _("This voting code has already been used.")
     elif rnd.state != Round.OPEN:
         ctx["error"] = (
@@ -456,8 +508,8 @@ def vote(request, code: str):
     for t in targets:
         t.chosen = ctx["chosen"].get(str(t.pk), "")
     ctx["can_vote"] = (
-        voter is not None
+        issued is not None
         and rnd.state == Round.OPEN
-        and not Voter.objects.filter(pk=voter.pk, used=True).exists()
+        and not BallotCode.objects.filter(digest=digest, spent=True).exists()
     )
     return render(request, "evaluation/vote.html", ctx, status=status)

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from jiannuo.evaluation import services
-from jiannuo.evaluation.models import FULFILLED, NOT_FULFILLED, Round, Tally, Voter
+from jiannuo.evaluation.models import FULFILLED, NOT_FULFILLED, BallotCode, Round, Tally, Voter
 from jiannuo.organisation.models import Post
 from tests.conftest import make_person
 from tests.factories import signed_year
@@ -69,6 +69,19 @@ def checkin_all(rnd, supervisor):
     return rnd
 
 
+def issue_codes(rnd, supervisor):
+    """A phone round's code slips, issued once everyone present is checked in: ``rnd.codes``
+    are the printed codes (the database keeps only their digests)."""
+    codes = services.slips_issue(actor=supervisor, round=rnd)
+    rnd.refresh_from_db()
+    rnd.codes = codes
+    return rnd
+
+
+def is_spent(code) -> bool:
+    return BallotCode.objects.get(digest=services.code_digest(code)).spent
+
+
 def paper_round(village, cast, *, year=YEAR, counts=None):
     """A paper round held, closed and counted: ``counts`` maps a target's post id (None: team)
     to option counts; the supervisor enters and staff_a confirms each tally."""
@@ -108,4 +121,14 @@ def completed(tree, cast, letters, group, voters):
     return SimpleNamespace(result=result, goal=goal)
 
 
-__all__ = ["YEAR", "Round", "Tally", "all_items", "assess", "checkin_all", "paper_round"]
+__all__ = [
+    "YEAR",
+    "Round",
+    "Tally",
+    "all_items",
+    "assess",
+    "checkin_all",
+    "is_spent",
+    "issue_codes",
+    "paper_round",
+]

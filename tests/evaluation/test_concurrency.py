@@ -17,7 +17,7 @@ from django.db import OperationalError, connection
 
 from jiannuo.core.errors import ServiceError
 from jiannuo.evaluation import services
-from jiannuo.evaluation.models import Ballot, Round, Voter
+from jiannuo.evaluation.models import Ballot, BallotCode, Round, Voter
 from jiannuo.organisation.models import Person, Post
 
 from .conftest import YEAR
@@ -26,7 +26,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def open_round(tree, cast, n_voters):
-    """A phone round with ``n_voters`` representatives, all present with a code."""
+    """A phone round with ``n_voters`` representatives, all present, its slips printed
+    (``rnd.codes``)."""
     people = Person.objects.bulk_create(
         Person(village=tree.a1, name=f"代表{i:03d}", phone=f"1370000{i:04d}")
         for i in range(n_voters)
@@ -36,11 +37,12 @@ def open_round(tree, cast, n_voters):
         for p in people
     )
     rnd = services.round_create(actor=cast.supervisor, village=tree.a1, year=YEAR, method="phone")
-    for n, v in enumerate(Voter.objects.filter(round=rnd)):
-        v.present, v.code = True, f"c{rnd.pk}-{n:04d}"
-        v.save()
+    present = Voter.objects.filter(round=rnd).update(present=True)
+    Round.objects.filter(pk=rnd.pk).update(present=present)
+    codes = services.slips_issue(actor=cast.supervisor, round=rnd)
     services.round_open(actor=cast.supervisor, round=rnd)
     rnd.refresh_from_db()
+    rnd.codes = codes
     return rnd
 
 
@@ -80,25 +82,24 @@ def cast_ballot(code, choices, barrier):
 def test_same_code_eight_times_at_once_is_counted_once_200_times(tree, cast, letters):
     rnd = open_round(tree, cast, 198)
     choices = {str(t.pk): "satisfied" for t in rnd.targets.all()}
-    voters = list(Voter.objects.filter(round=rnd).order_by("code"))
-    rounds = len(voters)
+    rounds = len(rnd.codes)
     assert rounds == 200  # with the cast's party member and representative
     with ThreadPoolExecutor(max_workers=8) as pool:
-        for voter in voters:
+        for code in rnd.codes:
             barrier = threading.Barrier(8)
             outcomes = list(
-                pool.map(lambda _i, c=voter.code, b=barrier: cast_ballot(c, choices, b), range(8))
+                pool.map(lambda _i, c=code, b=barrier: cast_ballot(c, choices, b), range(8))
             )
             assert outcomes.count("accepted") == 1, outcomes
             assert outcomes.count("code_used") == 7, outcomes
     assert Ballot.objects.filter(round=rnd).count() == rounds
-    assert Voter.objects.filter(round=rnd, used=True).count() == rounds
+    assert BallotCode.objects.filter(round=rnd, spent=True).count() == rounds
 
 
 def test_hundred_voters_at_once_give_hundred_ballots(tree, cast, letters):
     rnd = open_round(tree, cast, 98)  # + the cast's two voters
     choices = {str(t.pk): "basically_satisfied" for t in rnd.targets.all()}
-    codes = list(Voter.objects.filter(round=rnd).values_list("code", flat=True))
+    codes = rnd.codes
     # 100 phones, 10 submitting at any moment (each batch of 10 released together).
     barriers = [threading.Barrier(10) for _ in range(10)]
     with ThreadPoolExecutor(max_workers=10) as pool:

@@ -12,8 +12,9 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 
 from jiannuo.evaluation import intake
-from jiannuo.evaluation.models import Ballot, Voter
+from jiannuo.evaluation.models import Ballot, BallotCode
 
+from .conftest import is_spent
 from .test_views_api import api, phone  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +64,7 @@ def product():
 
 
 def fresh_codes(rnd):
-    return iter(Voter.objects.filter(round=rnd, used=False).values_list("code", flat=True))
+    return iter(c for c in rnd.codes if not is_spent(c))
 
 
 def sheet(rnd, option="satisfied"):
@@ -126,7 +127,7 @@ def test_the_lane_answers_every_well_formed_sheet_as_the_api_does(client, phone,
         assert headers["Content-Type"] == expected["Content-Type"], name
     # Two accepted sheets (one each way); every refusal saved nothing and spent no code.
     assert Ballot.objects.filter(round=phone).count() == 2
-    assert Voter.objects.filter(round=phone, used=True).count() == 2
+    assert BallotCode.objects.filter(round=phone, spent=True).count() == 2
     messages = json.loads(content)["message"]
     assert ("voting code" in messages) == (language == "en")
 
@@ -152,7 +153,7 @@ def test_a_closed_round_is_refused_by_the_lane(client, cast, phone):  # noqa: F8
     body = json.dumps({"code": code, "choices": sheet(phone)}).encode()
     status, _, content = wsgi(product(), f"/api/v1/evaluation/rounds/{phone.pk}/ballots", body)
     assert status == 400 and json.loads(content)["code"] == "round_closed"
-    assert not Ballot.objects.exists() and not Voter.objects.get(code=code).used
+    assert not Ballot.objects.exists() and not is_spent(code)
 
 
 def test_a_host_outside_allowed_hosts_is_refused_before_anything_is_spent(phone):  # noqa: F811
@@ -165,7 +166,7 @@ def test_a_host_outside_allowed_hosts_is_refused_before_anything_is_spent(phone)
         HTTP_HOST="evil.example",
     )
     assert status == 400
-    assert not Ballot.objects.exists() and not Voter.objects.get(code=code).used
+    assert not Ballot.objects.exists() and not is_spent(code)
 
 
 @pytest.mark.parametrize(

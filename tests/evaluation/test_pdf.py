@@ -11,15 +11,15 @@ from django.urls import reverse
 from django.utils import translation
 
 from jiannuo.evaluation import pdf, selectors, services
-from jiannuo.evaluation.models import OPTION_LABELS, Target, Voter
+from jiannuo.evaluation.models import OPTION_LABELS, BallotCode, Target, Voter
 from jiannuo.organisation.models import Post
 from tests.conftest import make_person
-from tests.evaluation.conftest import YEAR, checkin_all
-from tests.evaluation.test_views_api import phone
+from tests.evaluation.conftest import YEAR, checkin_all, issue_codes
+from tests.evaluation.test_views_api import draft, phone
 
 pytestmark = pytest.mark.django_db
 
-__all__ = ["phone"]  # the phone round fixture, reused
+__all__ = ["draft", "phone"]  # the phone round fixtures, reused
 
 
 def pdftotext(data: bytes, tmp_path, *args: str) -> str:
@@ -102,42 +102,38 @@ def test_ballots_of_many_targets_still_fit_their_pages(paper, tmp_path):
 
 
 def test_slips_one_per_code_random_order_no_names(phone, tmp_path):
-    """Each present voter's code once (with its address), no voter's name, ten to a page; the
-    slips are not in roster order."""
-    data = pdf.render_slips(phone, lambda code: f"https://jn.example/evaluation/vote/{code}/")
+    """Each issued code once (with its address), no voter's name, ten to a page; the slips are
+    printed in the random order the codes were issued in, which is not the order of the code
+    rows (nor the roster: the codes have no voter)."""
+    data = pdf.render_slips(
+        phone, phone.codes, lambda code: f"https://jn.example/evaluation/vote/{code}/"
+    )
     text = squeezed(data, tmp_path)
-    voters = list(Voter.objects.filter(round=phone).order_by("person__name", "id"))
-    codes = [v.code for v in voters]
+    codes = phone.codes
     assert len(codes) == 10 and all(codes)
     for code in codes:
         assert text.count(code) == 2  # the code, and in the address
         assert f"https://jn.example/evaluation/vote/{code}/" in text
-    for v in voters:
-        assert v.person.name not in text
+    for name in roster(phone):
+        assert name not in text
     assert text.count("民主测评·投票码") == 10
     assert pages(data, tmp_path) == pdf.slip_pages(10) == 1
-    printed = sorted(codes, key=text.index)
-    # 1 in 10! that a shuffle is the roster order: rendering twice makes it 1 in 10!².
-    if printed == codes:
-        again = squeezed(pdf.render_slips(phone, lambda c: f"https://x/{c}/"), tmp_path)
-        printed = sorted(codes, key=again.index)
-    assert printed != codes
+    assert sorted(codes, key=text.index) == codes  # printed as issued
+    stored = list(BallotCode.objects.filter(round=phone).values_list("digest", flat=True))
+    # 1 in 10! that the issued order is the stored order.
+    assert [services.code_digest(c) for c in codes] != stored
 
 
-def test_slips_pages_and_used_codes(phone, tree, system, cast, tmp_path):
-    """Eleven codes take two pages; a code already used is marked on its slip."""
-    person = make_person(system, tree.a1, "代表补", Post.REPRESENTATIVE)
-    late = Voter.objects.create(round=phone, person=person)
-    services.voter_checkin(actor=cast.supervisor, round=phone, voter=late)
-    late.refresh_from_db()
-    choices = {str(t.pk): "satisfied" for t in phone.targets.all()}
-    services.ballot_cast(code=late.code, choices=choices)
-    data = pdf.render_slips(phone, lambda code: f"https://jn.example/v/{code}/")
+def test_slips_pages(tree, cast, system, letters, voters, tmp_path):
+    """Eleven voters present: eleven codes, two pages."""
+    make_person(system, tree.a1, "代表补", Post.REPRESENTATIVE)
+    rnd = services.round_create(actor=cast.supervisor, village=tree.a1, year=YEAR, method="phone")
+    issue_codes(checkin_all(rnd, cast.supervisor), cast.supervisor)
+    assert len(rnd.codes) == rnd.present == 11
+    data = pdf.render_slips(rnd, rnd.codes, lambda code: f"https://jn.example/v/{code}/")
     text = squeezed(data, tmp_path)
     assert pdf.slip_pages(11) == 2 and pages(data, tmp_path) == 2
-    assert text.count("已使用") == 1
-    slip = text[text.index(late.code) :]  # the late voter's slip: its code, then its address
-    assert slip.index("已使用") < slip.index(f"https://jn.example/v/{late.code}/")
+    assert all(f"https://jn.example/v/{c}/" in text for c in rnd.codes)
     assert "代表补" not in text
 
 
@@ -197,14 +193,20 @@ def test_paper_pdf_routes_for_the_presiding_officer(client, cast, paper, tmp_pat
         check_pdf(client.get(reverse(f"evaluation:{name}", args=[paper.pk])), marker, tmp_path)
 
 
-def test_phone_pdf_routes_build_the_vote_address_like_the_page(client, cast, phone, tmp_path):
+def test_phone_pdf_routes_build_the_vote_address_like_the_page(client, cast, draft, tmp_path):
+    """The PDF issues the codes (one per voter present) and prints each with its address."""
     client.force_login(cast.supervisor)
-    r = client.get(reverse("evaluation:slips_pdf", args=[phone.pk]))
+    r = client.post(reverse("evaluation:slips_pdf", args=[draft.pk]), {"version": draft.version})
     check_pdf(r, "投票码", tmp_path)
+    assert "no-store" in r["Cache-Control"]
     text = squeezed(r.content, tmp_path)
-    for code in Voter.objects.filter(round=phone).values_list("code", flat=True):
-        assert "http://testserver" + reverse("evaluation:vote", args=[code]) in text
-    check_pdf(client.get(reverse("evaluation:signin_pdf", args=[phone.pk])), "签到表", tmp_path)
+    prefix = re.escape("http://testserver" + reverse("evaluation:vote", args=["X"])[:-2])
+    codes = set(re.findall(prefix + r"([A-Za-z0-9_-]{12})/", text))
+    assert len(codes) == 10
+    assert {services.code_digest(c) for c in codes} == set(
+        BallotCode.objects.filter(round=draft).values_list("digest", flat=True)
+    )
+    check_pdf(client.get(reverse("evaluation:signin_pdf", args=[draft.pk])), "签到表", tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -228,9 +230,10 @@ def test_paper_pdf_access(client, cast, paper, user, status, name):
     ("user", "status"),
     [("supervisor", 200), ("branch", 403), ("staff_a", 403), ("branch_a2", 404)],
 )
-def test_slips_pdf_access(client, cast, phone, user, status):
+def test_slips_pdf_access(client, cast, draft, user, status):
     client.force_login(getattr(cast, user))
-    assert client.get(reverse("evaluation:slips_pdf", args=[phone.pk])).status_code == status
+    assert client.post(reverse("evaluation:slips_pdf", args=[draft.pk])).status_code == status
+    assert BallotCode.objects.filter(round=draft).count() == (10 if status == 200 else 0)
 
 
 @pytest.mark.parametrize("name", ["ballots_pdf", "tallysheet_pdf", "signin_pdf"])
@@ -239,8 +242,8 @@ def test_anonymous_is_sent_to_log_in(client, paper, name):
     assert r.status_code == 302 and r["Location"].startswith(reverse("accounts:login"))
 
 
-def test_anonymous_is_sent_to_log_in_for_slips(client, phone):
-    r = client.get(reverse("evaluation:slips_pdf", args=[phone.pk]))
+def test_anonymous_is_sent_to_log_in_for_slips(client, draft):
+    r = client.post(reverse("evaluation:slips_pdf", args=[draft.pk]))
     assert r.status_code == 302 and r["Location"].startswith(reverse("accounts:login"))
 
 
@@ -252,7 +255,7 @@ def test_paper_documents_are_not_found_for_a_phone_round(client, cast, phone):
 
 def test_slips_are_not_found_for_a_paper_round(client, cast, paper):
     client.force_login(cast.supervisor)
-    assert client.get(reverse("evaluation:slips_pdf", args=[paper.pk])).status_code == 404
+    assert client.post(reverse("evaluation:slips_pdf", args=[paper.pk])).status_code == 404
 
 
 def test_round_page_links_the_paper_pdfs(client, cast, paper):
@@ -265,12 +268,12 @@ def test_round_page_links_the_paper_pdfs(client, cast, paper):
     assert reverse("evaluation:signin_pdf", args=[paper.pk]) not in page
 
 
-def test_round_page_links_the_phone_pdfs(client, cast, phone):
+def test_round_page_links_the_phone_pdfs(client, cast, draft):
     client.force_login(cast.supervisor)
-    page = client.get(reverse("evaluation:round", args=[phone.pk])).content.decode()
+    page = client.get(reverse("evaluation:round", args=[draft.pk])).content.decode()
     for name in ("slips_pdf", "signin_pdf", "slips"):
-        assert reverse(f"evaluation:{name}", args=[phone.pk]) in page
-    assert reverse("evaluation:tallysheet_pdf", args=[phone.pk]) not in page
+        assert reverse(f"evaluation:{name}", args=[draft.pk]) in page
+    assert reverse("evaluation:tallysheet_pdf", args=[draft.pk]) not in page
 
 
 def test_documents_load_in_a_fixed_number_of_queries(
@@ -293,7 +296,8 @@ def test_documents_load_in_a_fixed_number_of_queries(
         pdf.render_signin(rnd)
 
 
-def test_slips_load_in_one_query(phone, cast, django_assert_num_queries):
+def test_slips_need_no_query(phone, cast, django_assert_num_queries):
+    """The codes come from their issue, not from the database (which keeps only digests)."""
     rnd = selectors.get_round(cast.supervisor, phone.pk)
-    with django_assert_num_queries(1):
-        pdf.render_slips(rnd, lambda code: f"https://jn.example/v/{code}/")
+    with django_assert_num_queries(0):
+        pdf.render_slips(rnd, phone.codes, lambda code: f"https://jn.example/v/{code}/")

@@ -10,9 +10,9 @@ from django.urls import reverse
 
 from jiannuo.core.todo import items_for
 from jiannuo.evaluation import services
-from jiannuo.evaluation.models import Ballot, Voter
+from jiannuo.evaluation.models import Ballot, BallotCode
 
-from .conftest import YEAR, assess, checkin_all
+from .conftest import YEAR, assess, checkin_all, is_spent, issue_codes
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def phone(tree, cast, letters, voters):
     rnd = services.round_create(actor=cast.supervisor, village=tree.a1, year=YEAR, method="phone")
-    checkin_all(rnd, cast.supervisor)
+    issue_codes(checkin_all(rnd, cast.supervisor), cast.supervisor)
     services.round_open(actor=cast.supervisor, round=rnd)
     return rnd
 
@@ -37,7 +37,9 @@ def test_pages_render_for_the_roles_and_404_outside(client, cast, tree, phone, g
     client.force_login(cast.supervisor)
     assert client.get(reverse("evaluation:index") + f"?year={YEAR}").status_code == 200
     assert client.get(reverse("evaluation:round", args=[phone.pk])).status_code == 200
-    assert client.get(reverse("evaluation:slips", args=[phone.pk])).status_code == 200
+    # Slips are issued by a POST before the round opens: once open, none can be printed.
+    r = client.post(reverse("evaluation:slips", args=[phone.pk]))
+    assert r.status_code == 302 and BallotCode.objects.filter(round=phone).count() == 10
     client.force_login(cast.assessor_a)
     r = client.get(reverse("evaluation:village_year", args=[tree.a1.pk, YEAR]))
     assert r.status_code == 200 and b"verdict-form" in r.content
@@ -47,11 +49,11 @@ def test_pages_render_for_the_roles_and_404_outside(client, cast, tree, phone, g
         client.get(reverse("evaluation:village_year", args=[tree.a1.pk, YEAR])).status_code == 404
     )
     client.force_login(cast.branch)  # sees the round, may not print the codes
-    assert client.get(reverse("evaluation:slips", args=[phone.pk])).status_code == 403
+    assert client.post(reverse("evaluation:slips", args=[phone.pk])).status_code == 403
 
 
 def test_public_vote_page_casts_one_sheet(client, phone):
-    code = Voter.objects.filter(round=phone).first().code
+    code = phone.codes[0]
     url = reverse("evaluation:vote", args=[code])
     r = client.get(url)
     assert r.status_code == 200 and b'id="ballot"' in r.content
@@ -64,7 +66,7 @@ def test_public_vote_page_casts_one_sheet(client, phone):
 
 
 def test_api_ballot_is_public_and_refuses_foreign_and_reused_codes(client, phone):
-    code = Voter.objects.filter(round=phone).first().code
+    code = phone.codes[0]
     choices = {str(t.pk): "abstain" for t in phone.targets.all()}
     r = api(
         client, "post", f"/evaluation/rounds/{phone.pk}/ballots", {"code": code, "choices": choices}
@@ -74,7 +76,8 @@ def test_api_ballot_is_public_and_refuses_foreign_and_reused_codes(client, phone
         client, "post", f"/evaluation/rounds/{phone.pk}/ballots", {"code": code, "choices": choices}
     )
     assert r.status_code == 400
-    other = Voter.objects.filter(round=phone, used=False).first().code
+    other = phone.codes[1]
+    assert is_spent(code) and not is_spent(other)
     r = api(
         client,
         "post",
@@ -83,6 +86,58 @@ def test_api_ballot_is_public_and_refuses_foreign_and_reused_codes(client, phone
     )
     assert r.status_code == 400
     assert Ballot.objects.count() == 1
+
+
+@pytest.fixture
+def draft(tree, cast, letters, voters):
+    """A phone round, everyone present, no slips printed yet."""
+    rnd = services.round_create(actor=cast.supervisor, village=tree.a1, year=YEAR, method="phone")
+    return checkin_all(rnd, cast.supervisor)
+
+
+def test_slips_page_issues_the_codes_once_without_names(client, cast, draft):
+    client.force_login(cast.supervisor)
+    page = client.get(reverse("evaluation:round", args=[draft.pk])).content.decode()
+    assert 'id="slips-needed">10<' in page  # N = voters present
+    url = reverse("evaluation:slips", args=[draft.pk])
+    assert client.get(url).status_code == 405  # a link cannot issue codes
+    r = client.post(url, {"version": draft.version})
+    assert r.status_code == 200 and "no-store" in r["Cache-Control"]
+    html = r.content.decode()
+    codes = [c.split('"')[0] for c in html.split('data-code="')[1:]]
+    assert len(set(codes)) == 10
+    assert sorted(services.code_digest(c) for c in codes) == sorted(
+        BallotCode.objects.filter(round=draft).values_list("digest", flat=True)
+    )
+    for v in draft.voters.select_related("person"):
+        assert v.person.name not in html
+    # The same form sent again (a reload) is refused and keeps the printed slips valid.
+    r = client.post(url, {"version": draft.version})
+    assert r.status_code == 302
+    assert sorted(services.code_digest(c) for c in codes) == sorted(
+        BallotCode.objects.filter(round=draft).values_list("digest", flat=True)
+    )
+    page = client.get(reverse("evaluation:round", args=[draft.pk])).content.decode()
+    assert 'id="slips-printed"' in page and 'id="issued">10<' in page
+
+
+@pytest.mark.parametrize(("user", "status"), [("branch", 403), ("branch_a2", 404), ("voter", 404)])
+def test_slips_are_printed_only_by_the_presiding_officer(client, cast, draft, user, status):
+    client.force_login(getattr(cast, user))
+    assert client.post(reverse("evaluation:slips", args=[draft.pk])).status_code == status
+    r = api(client, "post", f"/evaluation/rounds/{draft.pk}/slips")
+    assert r.status_code in (403, 404)
+    assert not BallotCode.objects.exists()
+
+
+def test_api_issues_the_slips(client, cast, draft):
+    client.force_login(cast.supervisor)
+    r = api(client, "post", f"/evaluation/rounds/{draft.pk}/slips")
+    assert r.status_code == 201 and len(set(r.json())) == 10
+    r = api(client, "post", f"/evaluation/rounds/{draft.pk}/steps/open")
+    assert r.status_code == 200 and r.json()["state"] == "open"
+    r = api(client, "post", f"/evaluation/rounds/{draft.pk}/slips")
+    assert r.status_code == 400 and r.json()["code"] == "not_draft"
 
 
 def test_api_round_counts_only_after_closing(client, cast, phone):
