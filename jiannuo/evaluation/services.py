@@ -12,8 +12,8 @@ as voters present, stored as digests, printed without names in random order); ch
 that voids them (before the vote) or is refused (during it). Casting a phone ballot writes only
 two rows — the code marked spent (one conditional UPDATE) and a ``Ballot`` with a random id —
 and no audit row, since an audit row per ballot would order ballots against codes. Closing the
-round rewrites its ballots in random order, so that their physical order and ``xmin`` no longer
-tell the order of casting. The round's opening, slips and closing are audited with the counts.
+round rewrites its ballots and codes in random order, so that their physical order and
+``xmin`` no longer tell the order of casting. The round's opening, slips and closing are audited with the counts.
 """
 
 from __future__ import annotations
@@ -780,18 +780,26 @@ def phone_counts(rnd: Round) -> dict[int, dict[str, int]]:
     return counts
 
 
-def _reshuffle_ballots(rnd: Round) -> int:
-    """Rewrite the round's ballots in a random order with fresh random ids, in the closing
-    transaction: afterwards every ballot row carries the same ``xmin`` (PostgreSQL) and its
-    place in the table (``ctid``, SQLite's ``rowid``) follows the shuffle, not the order of
-    casting. The sheets themselves are unchanged, so a recount gives the same counts. (The
-    deleted row versions stay in PostgreSQL's data files until vacuumed; see the threat model
-    in docs/ARCHITECTURE.md.)"""
+def _reshuffle(rnd: Round) -> int:
+    """Rewrite the round's ballots and codes in a random order (ballots with fresh random ids)
+    in the closing transaction. Until then PostgreSQL keeps the order of casting: each ballot's
+    ``xmin`` is its own transaction, shared with its code's row, and each spent code's row and
+    each ballot lie in the table (``ctid``) in the order they were written. Afterwards every
+    ballot and every code carries the closing transaction's ``xmin`` and lies where the shuffle
+    put it (SQLite's ``rowid`` likewise). The sheets and the spent flags are unchanged, so a
+    recount gives the same counts. (The deleted row versions stay in PostgreSQL's data files
+    until vacuumed; see the threat model in docs/ARCHITECTURE.md.) Returns the ballots."""
+    shuffle = random.SystemRandom().shuffle
     ballots = Ballot.objects.filter(round=rnd)
     sheets = list(ballots.values_list("choices", flat=True))
     ballots.delete()
-    random.SystemRandom().shuffle(sheets)
+    shuffle(sheets)
     Ballot.objects.bulk_create(Ballot(id=uuid.uuid4(), round=rnd, choices=c) for c in sheets)
+    codes = BallotCode.objects.filter(round=rnd)
+    slips = list(codes.values_list("digest", "spent"))
+    codes.delete()
+    shuffle(slips)
+    BallotCode.objects.bulk_create(BallotCode(digest=d, round=rnd, spent=s) for d, s in slips)
     return len(sheets)
 
 
@@ -808,7 +816,7 @@ def round_close(*, actor, round: Round) -> Round:
         changes = {"state": rnd.state}
         if rnd.method == Round.PHONE:
             issued = _codes_issued(rnd)
-            returned = _reshuffle_ballots(rnd)
+            returned = _reshuffle(rnd)
             spent = BallotCode.objects.filter(round=rnd, spent=True).count()
             if spent != returned:  # one code, one ballot: never expected; refuse to count
                 raise ConflictError(
