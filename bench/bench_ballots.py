@@ -1,8 +1,9 @@
 """Benchmark phone ballot intake over HTTP against the same work in raw psycopg (issue #6).
 
 Not a test. On PostgreSQL (DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/jn_bench_ballots
-— created and migrated when missing) it builds a village with an open phone round whose voters
-each hold a one-time code, then alternates, in ``--slices`` slices (the machine's load drifts):
+— created and migrated when missing) it builds a village with an open phone round, its voters
+present and as many one-time codes issued (bearer slips, stored as SHA-256 digests, issue #12),
+then alternates, in ``--slices`` slices (the machine's load drifts):
 
 1. HTTP: the project served the way ``jiannuo serve`` serves it (``jiannuo.cli._run_gunicorn``:
    the product's gunicorn configuration and WSGI application, ``--workers`` defaulting to the
@@ -10,14 +11,18 @@ each hold a one-time code, then alternates, in ``--slices`` slices (the machine'
    every core), loaded by ``wrk`` (Debian package ``wrk``; RECIPES.md) pinned to core 0 with
    ``--clients`` keep-alive connections for ``--seconds`` per slice; each request posts one
    ballot sheet with a fresh code to ``POST /api/v1/evaluation/rounds/<id>/ballots``: the whole
-   path — WSGI, the host check, JSON and schema validation, the code check, the one statement
+   path — WSGI, the host check, JSON and schema validation, the code's digest, the one statement
    that spends the code and inserts the ballot. Every response must be 201 (a refused sheet
    stops the bench), and the ballots counted in the database must match.
 2. Raw psycopg, same run, same database, same number of connections (Python threads pinned to
    core 0): ``--ballots`` per slice, the product's own statement (``services._CAST_SQL``: the
    round checked and locked in share mode, the code spent, the ballot inserted — one statement,
-   its own transaction), prepared, in autocommit. This is the floor for the same work: no
-   framework, no HTTP.
+   its own transaction), prepared, in autocommit, with the code's digest computed in the loop.
+   This is the floor for the same work: no framework, no HTTP.
+
+At the end it times what closing the round adds since issue #12: rewriting every ballot and
+code of the round in random order (``services._reshuffle``) and counting the ballots, in one
+transaction that is rolled back.
 
 ``--python-client`` loads the HTTP side from Python ``http.client`` threads instead of wrk (the
 setup of the first figures in docs/benchmarks.md); the Python client spends about 0.2 ms of
@@ -27,6 +32,7 @@ Prints both rates and the ratio (target: HTTP ≥ 35% of raw).
 
     .venv/bin/python bench/bench_ballots.py [--seconds 2] [--ballots 3000] [--clients 4]
                                             [--slices 4] [--workers N] [--python-client]
+                                            [--port 8766]
 """
 
 from __future__ import annotations
@@ -68,7 +74,8 @@ def build_round(n_codes: int):
     from django.utils import timezone
 
     from jiannuo.core.system import system_user
-    from jiannuo.evaluation.models import Round, Target, Voter
+    from jiannuo.evaluation import services
+    from jiannuo.evaluation.models import BallotCode, Round, Target, Voter
     from jiannuo.organisation import services as org
     from jiannuo.organisation.models import Person, Term, Unit
 
@@ -101,12 +108,12 @@ def build_round(n_codes: int):
     people = Person.objects.bulk_create(
         Person(village=village, name=f"代表{i:05d}", phone=f"13{i:09d}") for i in range(n_codes)
     )
-    Voter.objects.bulk_create(
-        Voter(round=rnd, person=p, present=True, code=f"{stamp}{i:06d}")
-        for i, p in enumerate(people)
+    Voter.objects.bulk_create(Voter(round=rnd, person=p, present=True) for p in people)
+    codes = {services.code_digest(c): c for c in (services._new_code() for _i in range(n_codes))}
+    BallotCode.objects.bulk_create(
+        (BallotCode(digest=d, round=rnd) for d in sorted(codes)), batch_size=5000
     )
-    codes = [f"{stamp}{i:06d}" for i in range(n_codes)]
-    return rnd.pk, [t.pk for t in targets], codes
+    return rnd.pk, [t.pk for t in targets], list(codes.values())
 
 
 def python_intake(round_id, targets, codes, clients):
@@ -188,6 +195,8 @@ def wrk_intake(round_id, targets, codes, clients, seconds, workdir):
 def raw_intake(url, round_id, targets, codes, clients):
     """The product's own statement (``services._CAST_SQL``: spend the code and insert the ballot,
     one statement, its own transaction), prepared, from raw psycopg in autocommit."""
+    import hashlib
+
     import psycopg
     from psycopg.types.json import Jsonb
 
@@ -195,7 +204,7 @@ def raw_intake(url, round_id, targets, codes, clients):
 
     os.sched_setaffinity(0, {0})
     sql = services._CAST_SQL["postgresql"].format(
-        round='"evaluation_round"', voter='"evaluation_voter"', target='"evaluation_target"',
+        round='"evaluation_round"', code='"evaluation_ballotcode"', target='"evaluation_target"',
         ballot='"evaluation_ballot"', same_round=" AND id = %(round_id)s",
     )  # fmt: skip
     chunks = [codes[i::clients] for i in range(clients)]
@@ -205,7 +214,7 @@ def raw_intake(url, round_id, targets, codes, clients):
         with psycopg.connect(url, autocommit=True) as conn:
             for code in chunk:
                 params = {
-                    "code": code, "open": "open", "round_id": round_id, "id": uuid.uuid4(),
+                    "digest": hashlib.sha256(code.encode()).hexdigest(), "open": "open", "round_id": round_id, "id": uuid.uuid4(),
                     "choices": Jsonb(choices), "used": Jsonb(["satisfied"]),
                     "targets": sorted(targets),
                 }  # fmt: skip
@@ -250,7 +259,26 @@ def ballots_in(round_id) -> int:
     return Ballot.objects.filter(round_id=round_id).count()
 
 
+def close_cost(round_id) -> tuple[int, float]:
+    """Seconds to rewrite the round's ballots and codes in random order and count the ballots,
+    as ``round_close`` does, in a transaction that is rolled back."""
+    from django.db import transaction
+
+    from jiannuo.evaluation import services
+    from jiannuo.evaluation.models import Round
+
+    rnd = Round.objects.get(pk=round_id)
+    start = time.perf_counter()
+    with transaction.atomic():
+        n = services._reshuffle(rnd)
+        services.phone_counts(rnd)
+        elapsed = time.perf_counter() - start
+        transaction.set_rollback(True)
+    return n, elapsed
+
+
 def main() -> None:
+    global PORT
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=2, help="wrk time per HTTP slice")
     parser.add_argument("--ballots", type=int, default=3000, help="raw ballots per slice")
@@ -266,7 +294,9 @@ def main() -> None:
     parser.add_argument(
         "--stock", type=int, default=6000, help="codes per HTTP slice and second (wrk)"
     )
+    parser.add_argument("--port", type=int, default=PORT, help="the server's port")
     args = parser.parse_args()
+    PORT = args.port
     os.environ.setdefault("DATABASE_URL", DEFAULT_DB)
     db = os.environ["DATABASE_URL"]
     if not db.startswith("postgres"):
@@ -335,6 +365,8 @@ def main() -> None:
     print(f"                                    {http_rate:8.1f} ballots/s  ({http_n:.0f})")
     print(f"raw psycopg, the same statement:    {raw_rate:8.1f} ballots/s  ({raw_n:.0f})")
     print(f"ratio:                              {http_rate / raw_rate:8.1%} (target >= 35%)")
+    n, seconds = close_cost(round_id)
+    print(f"closing: reshuffle and count {n} ballots: {seconds:.2f} s")
 
 
 if __name__ == "__main__":
