@@ -24,6 +24,7 @@ from jiannuo.core.permissions import scope_q
 from jiannuo.opinions.models import HotIssue, TaskAssignment
 from jiannuo.organisation.models import Unit
 from jiannuo.pledges.models import CATEGORY_LABELS, Letter, PledgeItem
+from jiannuo.signing import integrity
 from jiannuo.signing.models import SignedLetter
 
 from . import sections
@@ -121,6 +122,7 @@ def item_status(item, today) -> str:
 class PublishedLetter:
     signed: SignedLetter
     categories: list = field(default_factory=list)
+    integrity: integrity.Integrity = integrity.INTACT
 
     @property
     def letter(self):
@@ -190,11 +192,17 @@ def board(village: Unit) -> Board:
         )
         .order_by("position", "id")
     )
+    # Signed is signed: a letter whose rows or snapshot no longer match the signed hash is
+    # shown as tampered, without its content (signing.integrity).
+    checked = integrity.check(in_force, items=items)
+    tampered = {s.version_id for s in in_force if checked[s.pk].tampered}
+    items = [i for i in items if i.letter_version_id not in tampered]
     by_version: dict = {}
     for item in items:
         by_version.setdefault(item.letter_version_id, []).append(item)
     letters = [
-        PublishedLetter(s, _group(by_version.get(s.version_id, []), today)) for s in in_force
+        PublishedLetter(s, _group(by_version.get(s.version_id, []), today), integrity=checked[s.pk])
+        for s in in_force
     ]
     answered = {}
     for item in items:
