@@ -20,6 +20,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jiannuo.core import audit
 from jiannuo.core.permissions import scope_q
 from jiannuo.opinions.models import HotIssue, TaskAssignment
 from jiannuo.organisation.models import Unit
@@ -139,6 +140,8 @@ class Board:
     tasks_not_adopted: list
     posting: PosterPosting | None
     sections: list = field(default_factory=list)
+    #: The audit chain head as of this board, published where the database cannot reach it.
+    audit_head: str = ""
 
     @property
     def published(self) -> bool:
@@ -231,6 +234,7 @@ def board(village: Unit) -> Board:
         tasks_not_adopted=tasks,
         posting=posting,
         sections=sections.load_all(village, items),
+        audit_head=audit.published_head(),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes.util
+import os
 import shutil
 import subprocess
 
@@ -73,6 +74,16 @@ def checks():
             yield False, f"production settings: {exc}", "see docs/settings.md"
         if connection.vendor == "sqlite":
             yield None, "production on SQLite", "set DATABASE_URL=postgresql://… for production"
+    if os.getenv("AUDIT_KEY"):
+        yield True, "AUDIT_KEY set: the audit log is sealed with a key outside the database", ""
+    else:
+        yield (
+            False if settings.PRODUCTION else None,
+            "AUDIT_KEY not in the environment: the audit log is sealed with the key in "
+            f"{settings.DATA_DIR / 'audit_key'}",
+            "set AUDIT_KEY (random, 40+ characters; keep a copy apart from the database "
+            "backups) — see docs/settings.md",
+        )
     else:
         yield (
             None,

@@ -126,7 +126,7 @@ def signed_letters(user, village=None):
     if village is not None:
         qs = qs.filter(letter__village=village)
     return qs.select_related("letter__village", "letter__post__person", "version").prefetch_related(
-        "copies", "signatures"
+        "copies", "signatures", "scans"
     )
 
 

@@ -93,8 +93,9 @@ def test_poster_print_view(village):
 
 #: The board's own queries: the village with its cache stamp, the letters, the items and their
 #: two prefetches (hot issues, township tasks), the clauses and signatures the signed text is
-#: checked against (signing.integrity), issues and tasks not adopted, the posting.
-BOARD_QUERIES = 10
+#: checked against (signing.integrity), issues and tasks not adopted, the posting, the audit
+#: chain head published on the board (core.audit).
+BOARD_QUERIES = 11
 
 
 def _count(client, url) -> int:
