@@ -74,6 +74,12 @@ def checks():
             yield False, f"production settings: {exc}", "see docs/settings.md"
         if connection.vendor == "sqlite":
             yield None, "production on SQLite", "set DATABASE_URL=postgresql://… for production"
+    else:
+        yield (
+            None,
+            "demo mode: not hardened for production",
+            "set JIANNUO_ENV=production, SECRET_KEY, AUDIT_KEY, ALLOWED_HOSTS and DATABASE_URL",
+        )
     if os.getenv("AUDIT_KEY"):
         yield True, "AUDIT_KEY set: the audit log is sealed with a key outside the database", ""
     else:
@@ -84,12 +90,6 @@ def checks():
             "set AUDIT_KEY (random, 40+ characters; keep a copy apart from the database "
             "backups) — see docs/settings.md",
         )
-    else:
-        yield (
-            None,
-            "demo mode: not hardened for production",
-            "set JIANNUO_ENV=production, SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL",
-        )
     if not plan:
         from . import audit
 
@@ -99,7 +99,9 @@ def checks():
         else:
             yield (
                 False,
-                f"audit chain broken at entry #{result.broken_id}",
+                f"{result.record} no longer matches its audited state (entry #{result.broken_id})"
+                if result.reason == "state"
+                else f"audit chain broken at entry #{result.broken_id} ({result.reason})",
                 "run: jiannuo audit verify; restore from backup",
             )
 

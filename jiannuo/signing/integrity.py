@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jiannuo.core.errors import ServiceError
@@ -108,22 +109,25 @@ def check_one(signed, items=None, clauses=None, signatures=None) -> Integrity:
     version = signed.version
     snap = version.snapshot
     if snap is None or content_hash(snap) != signed.content_hash:
-        return Integrity(False, HASH, "snapshot")
+        return Integrity(False, HASH, gettext("snapshot"))
     if version.content_hash != signed.content_hash:
-        return Integrity(False, HASH, "version")
+        return Integrity(False, HASH, gettext("version"))
     if signatures is None:
         signatures = signed.signatures.all()
     for sig in signatures:
         if sig.version_hash != signed.content_hash:
-            return Integrity(False, HASH, f"signature {sig.signer_name}")
+            return Integrity(False, HASH, f"{gettext('signature')} {sig.signer_name}")
     if items is None:
         items = version.items.all()
     if clauses is None:
         clauses = version.clauses.all()
     where = _compare(
-        snap.get("items", []), {i.code: item_row(i) for i in items}, ITEM_KEYS, "item"
+        snap.get("items", []), {i.code: item_row(i) for i in items}, ITEM_KEYS, gettext("item")
     ) or _compare(
-        snap.get("clauses", []), {c.code: clause_row(c) for c in clauses}, CLAUSE_KEYS, "clause"
+        snap.get("clauses", []),
+        {c.code: clause_row(c) for c in clauses},
+        CLAUSE_KEYS,
+        gettext("clause"),
     )
     return Integrity(False, ROWS, where) if where else INTACT
 
