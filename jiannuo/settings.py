@@ -43,6 +43,26 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _audit_key() -> str:
+    """The key that seals the audit log (HMAC). It must not be in the database: someone who
+    can rewrite the database must not be able to re-seal a rewritten log. Production takes it
+    from the environment (required, see below); the demo and tests keep a random one in the
+    data directory, like SECRET_KEY."""
+    if key := os.getenv("AUDIT_KEY"):
+        return key
+    import secrets
+
+    path = DATA_DIR / "audit_key"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+AUDIT_KEY = _audit_key()
 ALLOWED_HOSTS = [h.strip() for h in os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
 CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -173,6 +193,13 @@ if PRODUCTION:
         from django.core.exceptions import ImproperlyConfigured
 
         raise ImproperlyConfigured("JIANNUO_ENV=production needs SECRET_KEY in the environment")
+    if not os.getenv("AUDIT_KEY"):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "JIANNUO_ENV=production needs AUDIT_KEY in the environment (it seals the audit log "
+            "and must be kept outside the database)"
+        )
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "1")

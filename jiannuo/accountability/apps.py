@@ -11,7 +11,9 @@ class AccountabilityConfig(AppConfig):
         from jiannuo.core import roles
         from jiannuo.core.roles import grant
 
-        from . import bulletin, todo  # noqa: F401  (register the to-do provider and section)
+        from . import bulletin, fates, todo  # noqa: F401  (register the to-do provider and section)
+
+        fates.register()  # the records deciding fates, checked by `jiannuo audit verify`
 
         # See the cases and the honours list: the district sees all, a township its own.
         for role in (

@@ -20,10 +20,12 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jiannuo.core import audit
 from jiannuo.core.permissions import scope_q
 from jiannuo.opinions.models import HotIssue, TaskAssignment
 from jiannuo.organisation.models import Unit
 from jiannuo.pledges.models import CATEGORY_LABELS, Letter, PledgeItem
+from jiannuo.signing import integrity
 from jiannuo.signing.models import SignedLetter
 
 from . import sections
@@ -121,6 +123,7 @@ def item_status(item, today) -> str:
 class PublishedLetter:
     signed: SignedLetter
     categories: list = field(default_factory=list)
+    integrity: integrity.Integrity = integrity.INTACT
 
     @property
     def letter(self):
@@ -137,6 +140,8 @@ class Board:
     tasks_not_adopted: list
     posting: PosterPosting | None
     sections: list = field(default_factory=list)
+    #: The audit chain head as of this board, published where the database cannot reach it.
+    audit_head: str = ""
 
     @property
     def published(self) -> bool:
@@ -190,11 +195,17 @@ def board(village: Unit) -> Board:
         )
         .order_by("position", "id")
     )
+    # Signed is signed: a letter whose rows or snapshot no longer match the signed hash is
+    # shown as tampered, without its content (signing.integrity).
+    checked = integrity.check(in_force, items=items)
+    tampered = {s.version_id for s in in_force if checked[s.pk].tampered}
+    items = [i for i in items if i.letter_version_id not in tampered]
     by_version: dict = {}
     for item in items:
         by_version.setdefault(item.letter_version_id, []).append(item)
     letters = [
-        PublishedLetter(s, _group(by_version.get(s.version_id, []), today)) for s in in_force
+        PublishedLetter(s, _group(by_version.get(s.version_id, []), today), integrity=checked[s.pk])
+        for s in in_force
     ]
     answered = {}
     for item in items:
@@ -223,6 +234,7 @@ def board(village: Unit) -> Board:
         tasks_not_adopted=tasks,
         posting=posting,
         sections=sections.load_all(village, items),
+        audit_head=audit.published_head(),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes.util
+import os
 import shutil
 import subprocess
 
@@ -77,7 +78,17 @@ def checks():
         yield (
             None,
             "demo mode: not hardened for production",
-            "set JIANNUO_ENV=production, SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL",
+            "set JIANNUO_ENV=production, SECRET_KEY, AUDIT_KEY, ALLOWED_HOSTS and DATABASE_URL",
+        )
+    if os.getenv("AUDIT_KEY"):
+        yield True, "AUDIT_KEY set: the audit log is sealed with a key outside the database", ""
+    else:
+        yield (
+            False if settings.PRODUCTION else None,
+            "AUDIT_KEY not in the environment: the audit log is sealed with the key in "
+            f"{settings.DATA_DIR / 'audit_key'}",
+            "set AUDIT_KEY (random, 40+ characters; keep a copy apart from the database "
+            "backups) — see docs/settings.md",
         )
     if not plan:
         from . import audit
@@ -88,7 +99,9 @@ def checks():
         else:
             yield (
                 False,
-                f"audit chain broken at entry #{result.broken_id}",
+                f"{result.record} no longer matches its audited state (entry #{result.broken_id})"
+                if result.reason == "state"
+                else f"audit chain broken at entry #{result.broken_id} ({result.reason})",
                 "run: jiannuo audit verify; restore from backup",
             )
 

@@ -27,6 +27,11 @@ class AuditEntry(models.Model):
     changes = models.JSONField(_("changes"), default=dict)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    #: SHA-256 of the canonical state of a "fate record" (core.audit.register_fate) after
+    #: this write; empty for other objects.
+    state_hash = models.CharField(max_length=64, blank=True, default="")
+    #: The seal: HMAC-SHA256 of ``hash`` with settings.AUDIT_KEY, a key not in the database.
+    mac = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["id"]
@@ -51,6 +56,8 @@ class AuditHead(models.Model):
 
     last_id = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+    #: HMAC of (last_id, last_hash) with settings.AUDIT_KEY: the head cannot be moved back.
+    mac = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self):
         return f"head #{self.last_id}"

@@ -11,7 +11,9 @@ class EvaluationConfig(AppConfig):
         from jiannuo.core import roles
         from jiannuo.core.roles import grant
 
-        from . import bulletin, todo  # noqa: F401  (registers the to-do provider and section)
+        from . import bulletin, fates, todo  # noqa: F401  (registers the to-do provider and section)
+
+        fates.register()  # the records deciding fates, checked by `jiannuo audit verify`
 
         township = (roles.TOWNSHIP_SECRETARY, roles.TOWNSHIP_DEPUTY, roles.TOWNSHIP_STAFF)
         for role in (

@@ -8,6 +8,7 @@ from django.http import Http404
 from jiannuo.core.permissions import scope_q
 from jiannuo.organisation.models import Unit
 from jiannuo.pledges.models import PledgeItem
+from jiannuo.signing import integrity
 
 from .models import (
     AssessmentGroup,
@@ -97,8 +98,11 @@ def assessment(village: Unit, year: int) -> dict:
     for item in items:
         item.current_verdict = verdicts.get(item.pk)
         by_version.setdefault(item.letter_version_id, []).append(item)
+    checked = integrity.check(letters, items=items)
     for s in letters:
-        s.assessed_items = by_version.get(s.version_id, [])
+        # A tampered letter is shown as such, without its (edited) items.
+        s.integrity = checked[s.pk]
+        s.assessed_items = [] if s.integrity.tampered else by_version.get(s.version_id, [])
     return {
         "letters": letters,
         "losses": list(

@@ -42,6 +42,7 @@ from jiannuo.core.permissions import has_perm, require, roles_at
 from jiannuo.organisation.models import Person, Post, Term, Unit
 from jiannuo.organisation.policy import policy_for
 from jiannuo.pledges.models import Letter, PledgeItem
+from jiannuo.signing import integrity
 from jiannuo.signing.models import SignedLetter
 
 from . import rules
@@ -220,6 +221,7 @@ def verdict_record(
     if verdict == FULFILLED:
         reason = ""
     evidence = (evidence or "").strip()
+    integrity.require_intact(signed)  # a verdict is on the signed text, not on an edited row
     with transaction.atomic():
         _not_confirmed(village, year)
         row = Verdict.objects.select_for_update().filter(item=item).first()
@@ -1003,6 +1005,14 @@ def compute_results(village: Unit, year: int) -> dict:
             )
     if missing_verdicts:
         problems.append(_("%(n)s pledge items have no verdict.") % {"n": missing_verdicts})
+    # Grades are decided only on letters that still match what was signed (signing.integrity).
+    checked = integrity.check(letters, items=all_items)
+    for s in letters:
+        if checked[s.pk].tampered:
+            problems.append(
+                _("The signed letter %(code)s has been tampered with: %(reason)s.")
+                % {"code": s.verify_code, "reason": checked[s.pk].reason_label}
+            )
     targets = {t.post_id: t for t in rnd.targets.all()} if rnd else {}
     rows = []
     flags = []

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiannuo.accountability.models import MEASURE_LABELS
+from jiannuo.core import audit
 from jiannuo.core.excel import workbook
 
 from .selectors import GRADE_KEYS, GRADE_LABELS, MEASURES, STAGE_LABELS, STAGES, Report
@@ -81,6 +82,7 @@ def export(rep: Report) -> bytes:
             "counted per post. Only results confirmed by the township count."
         ),
         _("Items at risk or overdue are rated by the supervision step on the day of export."),
+        _("Audit chain head: %(head)s") % {"head": audit.published_head() or "-"},
     ]
     names = headers(rep)
     return workbook(str(rep.year), names, rows, widths={names[0]: 18}, notes=notes)

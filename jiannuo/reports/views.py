@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from jiannuo.core import audit
 from jiannuo.core.excel import XLSX_CONTENT_TYPE
 
 from . import excel, selectors
@@ -40,6 +41,8 @@ def index(request):
             "years": years,
             "up": selectors.up_link(request.user, unit),
             "chart": selectors.chart(rep),
+            # Published where the database cannot reach it (the printed report): core.audit.
+            "audit_head": audit.published_head(),
             **selectors.column_labels(),
         },
     )

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import File, Router, Schema, Status
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from jiannuo.core.permissions import scope_q
@@ -298,10 +298,11 @@ def custody(request):
 
 
 @router.post("/signing/signed/{pk}/scan", response=SignedOut)
-def scan(request, pk: int, file: File[UploadedFile]):
-    """§三.5: attach the scan of the signed paper original (PDF, JPEG or PNG)."""
+def scan(request, pk: int, file: File[UploadedFile], reason: Form[str] = ""):
+    """§三.5: attach the scan of the signed paper original (PDF, JPEG or PNG); replacing a
+    scan needs a ``reason`` and keeps the predecessor."""
     signed = selectors.get_signed(request.user, pk)
-    services.scan_attach(actor=request.user, signed_letter=signed, upload=file)
+    services.scan_attach(actor=request.user, signed_letter=signed, upload=file, reason=reason)
     return selectors.get_signed(request.user, pk)
 
 

@@ -11,7 +11,9 @@ class SigningConfig(AppConfig):
         from jiannuo.core import roles
         from jiannuo.core.roles import grant
 
-        from . import todo  # noqa: F401  (registers the to-do provider)
+        from . import fates, todo  # noqa: F401  (registers the to-do provider)
+
+        fates.register()  # the records deciding fates, checked by `jiannuo audit verify`
 
         # See ceremonies, signed letters and the custody register (§三.4–5).
         for role in (

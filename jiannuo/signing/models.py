@@ -245,3 +245,35 @@ class Custody(models.Model):
     @property
     def custodian_label(self):
         return CUSTODIAN_LABELS.get(self.custodian, self.custodian)
+
+
+class Scan(models.Model):
+    """One scan of a signed paper original (§三.5). Append-only: a replacement names its reason
+    and keeps every predecessor; the SHA-256 of the file is here and in the audit row."""
+
+    signed_letter = models.ForeignKey(SignedLetter, on_delete=models.PROTECT, related_name="scans")
+    file = models.FileField(_("scan"), upload_to="signing/scans/")
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    #: Why this scan replaces the one before (required for a replacement).
+    reason = models.TextField(_("reason for the replacement"), blank=True)
+    replaces = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["signed_letter", "id"]
+        verbose_name = _("scan of a signed original")
+        verbose_name_plural = _("scans of signed originals")
+
+    def __str__(self):
+        return f"{self.signed_letter_id} {self.sha256[:12]}"
+
+    @property
+    def audit_unit(self):
+        return self.signed_letter.letter.village

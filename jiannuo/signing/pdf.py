@@ -23,7 +23,7 @@ from django.utils import timezone
 from jiannuo.organisation.models import Post
 from jiannuo.pledges.models import BREACH_LABELS, CATEGORY_LABELS, Letter, LetterVersion
 
-from . import pdfwrite, rules
+from . import integrity, pdfwrite, rules
 
 #: Official (Chinese by nature) headings of the letter's sections, in print order (§二).
 CATEGORY_HEADINGS = {
@@ -181,6 +181,8 @@ def _slots(letter: Letter, signatures: Iterable) -> list[_Slot]:
 
 def _context(version: LetterVersion, copies: Sequence[tuple[int, int]], verify_url, signatures):
     letter = version.letter
+    # A signed original is printed only from rows that still match the signed snapshot.
+    integrity.require_version_intact(version.pk)
     items = list(
         version.items.select_related("responsible_post__person").order_by("position", "id")
     )

@@ -9,8 +9,9 @@ from django.urls import reverse
 from jiannuo.core.permissions import scope_q
 from jiannuo.organisation.models import Unit
 from jiannuo.pledges.models import Letter
-from jiannuo.pledges.selectors import content_hash
+from jiannuo.pledges.selectors import content_hash  # noqa: F401  (re-exported)
 
+from .integrity import check_one
 from .models import Ceremony, Custody, SignedLetter
 
 
@@ -56,15 +57,17 @@ def verification(code: str) -> dict:
     if signed is None:
         raise Http404(code)
     version = signed.version
-    matches = version.snapshot is not None and content_hash(version.snapshot) == (
-        signed.content_hash
-    )
+    signatures = list(signed.signatures.all())
+    # The snapshot, the version, every signature and the rows every other page reads must all
+    # still match the signed hash (signing.integrity): anything else is shown as tampering.
+    integrity = check_one(signed, signatures=signatures)
     return {
         "signed": signed,
         "letter": signed.letter,
         "version": version,
-        "signatures": list(signed.signatures.all()),
-        "matches": matches,
+        "signatures": signatures,
+        "matches": integrity.ok,
+        "integrity": integrity,
         # A later version replaced this one (§三.4 changes after signing): say so in words.
         "superseded": signed.superseded_at is not None,
         "in_force": signed.in_force,
@@ -123,7 +126,7 @@ def signed_letters(user, village=None):
     if village is not None:
         qs = qs.filter(letter__village=village)
     return qs.select_related("letter__village", "letter__post__person", "version").prefetch_related(
-        "copies", "signatures"
+        "copies", "signatures", "scans"
     )
 
 

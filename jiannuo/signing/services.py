@@ -24,6 +24,7 @@ version that goes through approval and signing again"):
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 from django.core.exceptions import PermissionDenied
@@ -43,7 +44,7 @@ from jiannuo.pledges import rules as pledge_rules
 from jiannuo.pledges.models import Letter, LetterVersion
 
 from . import rules, selectors
-from .models import Attendance, Ceremony, Custody, LetterVote, Signature, SignedLetter
+from .models import Attendance, Ceremony, Custody, LetterVote, Scan, Signature, SignedLetter
 
 #: Representatives who sign a secretary's or member's letter for Party A, per group.
 PARTY_REP_COUNT = 1
@@ -553,11 +554,38 @@ def _complete(actor, signed: SignedLetter, letter: Letter) -> None:
 # --- Originals -------------------------------------------------------------------------------
 
 
-def scan_attach(*, actor, signed_letter: SignedLetter, upload) -> SignedLetter:
-    """§三.5: attach the scan of the signed paper original (PDF, JPEG or PNG)."""
+def _sha256(upload) -> str:
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def _keep_legacy_scan(row: SignedLetter) -> Scan | None:
+    """A scan attached before scans were kept as rows: record it, so it is kept too."""
+    latest = row.scans.order_by("-pk").first()
+    if latest is not None or not row.scan:
+        return latest
+    try:
+        with row.scan.open("rb") as f:
+            sha, size = _sha256(f), row.scan.size
+    except OSError:
+        sha, size = "", 0
+    return Scan.objects.create(
+        signed_letter=row, file=row.scan.name, content_type=row.scan_type, size=size, sha256=sha
+    )
+
+
+def scan_attach(*, actor, signed_letter: SignedLetter, upload, reason: str = "") -> SignedLetter:
+    """§三.5: attach the scan of the signed paper original (PDF, JPEG or PNG). Replacing a
+    scan needs a reason; the predecessor is kept (file and row) and the audit row carries the
+    new file's SHA-256, the predecessor's and the reason."""
     require(actor, "signing.run", signed_letter.letter.village)
     if signed_letter.signed_at is None:
         raise ServiceError(_("The letter is not fully signed yet."), code="not_signed")
+    reason = (reason or "").strip()
     size = getattr(upload, "size", None) or 0
     if size > uploads.max_bytes():
         raise ServiceError(
@@ -571,12 +599,42 @@ def scan_attach(*, actor, signed_letter: SignedLetter, upload) -> SignedLetter:
     if content_type is None:
         raise ServiceError(_("Upload a PDF, JPEG or PNG file."), code="file_type")
     ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[content_type]
+    sha = _sha256(upload)
     with transaction.atomic():
         row = SignedLetter.objects.select_for_update().get(pk=signed_letter.pk)
+        previous = _keep_legacy_scan(row)
+        if previous is not None and not reason:
+            raise ServiceError(
+                _("This original already has a scan: say why it is replaced."),
+                code="reason_required",
+            )
+        # A new file name: the storage never overwrites, so the predecessor's file is kept.
         row.scan.save(f"{row.verify_code}.{ext}", upload, save=False)
         row.scan_type = content_type
         row.save(update_fields=["scan", "scan_type"])
-        audit.record(actor, "signed_letter.scan", row, changes={"type": content_type, "size": size})
+        scan = Scan.objects.create(
+            signed_letter=row,
+            file=row.scan.name,
+            content_type=content_type,
+            size=size,
+            sha256=sha,
+            reason=reason,
+            replaces=previous,
+            uploaded_by=actor,
+        )
+        audit.record(
+            actor,
+            "signed_letter.scan" if previous is None else "signed_letter.scan_replace",
+            row,
+            changes={
+                "type": content_type,
+                "size": size,
+                "sha256": sha,
+                "scan": scan.pk,
+                "replaces_sha256": previous.sha256 if previous else None,
+                "reason": reason,
+            },
+        )
     return row
 
 

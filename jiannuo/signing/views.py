@@ -334,7 +334,12 @@ def scan(request, pk):
     try:
         if upload is None:
             raise ServiceError(_("Choose a file."))
-        services.scan_attach(actor=request.user, signed_letter=signed, upload=upload)
+        services.scan_attach(
+            actor=request.user,
+            signed_letter=signed,
+            upload=upload,
+            reason=request.POST.get("reason", ""),
+        )
         messages.success(request, _("Scan attached."))
     except ServiceError as exc:
         _error(request, exc)

@@ -29,6 +29,7 @@ from jiannuo.core.permissions import has_perm, require
 from jiannuo.core.uploads import EXTENSIONS, sniff
 from jiannuo.organisation.models import Post, Unit
 from jiannuo.pledges.models import Letter, PledgeItem
+from jiannuo.signing import integrity
 from jiannuo.signing.models import SignedLetter
 
 from . import rules
@@ -69,6 +70,7 @@ def signed_in_force(letter: Letter) -> SignedLetter:
 
 def item_in_force(letter: Letter, code: str) -> PledgeItem:
     signed = signed_in_force(letter)
+    integrity.require_intact(signed)  # progress is recorded only against the signed text
     item = (
         PledgeItem.objects.filter(letter_version_id=signed.version_id, code=str(code))
         .select_related("responsible_post__person")

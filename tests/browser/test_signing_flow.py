@@ -25,6 +25,7 @@ pytestmark = pytest.mark.browser
 def _with_items(letter):
     """Give the approved version real pledge items (the board shows them), hashed as pledges."""
     version = LetterVersion.objects.get(letter=letter, number=1)
+    version.items.all().delete()  # make_letter's single item, replaced by these two
     for n, (category, text) in enumerate(
         [("work_goal", "年内硬化村内道路3公里"), ("good_deed", "为60岁以上老人免费体检一次")]
     ):

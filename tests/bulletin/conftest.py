@@ -17,6 +17,7 @@ from jiannuo.opinions.models import HotIssue, Opinion, TaskAssignment, TownshipT
 from jiannuo.organisation.models import Post
 from jiannuo.pledges import rules as pledge_rules
 from jiannuo.pledges.models import CATEGORY_LABELS, Letter, LetterVersion, PledgeItem
+from jiannuo.pledges.selectors import content_hash, snapshot
 from jiannuo.signing.models import SignedLetter
 
 YEAR = 2026
@@ -49,6 +50,11 @@ def make_version(letter, number=1, items=4, state=pledge_rules.APPROVED, text="æ
         )
         for n in range(items)
     )
+    # The frozen snapshot and its hash, as the pledge workflow leaves them (the board checks
+    # the rows against them: signing.integrity).
+    version.snapshot = snapshot(version)
+    version.content_hash = content_hash(version.snapshot)
+    version.save(update_fields=["snapshot", "content_hash"])
     return version
 
 

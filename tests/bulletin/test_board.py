@@ -92,8 +92,10 @@ def test_poster_print_view(village):
 
 
 #: The board's own queries: the village with its cache stamp, the letters, the items and their
-#: two prefetches (hot issues, township tasks), issues and tasks not adopted, the posting.
-BOARD_QUERIES = 8
+#: two prefetches (hot issues, township tasks), the clauses and signatures the signed text is
+#: checked against (signing.integrity), issues and tasks not adopted, the posting, the audit
+#: chain head published on the board (core.audit).
+BOARD_QUERIES = 11
 
 
 def _count(client, url) -> int:

@@ -26,6 +26,7 @@ def _env(**extra):
             "JIANNUO_ENV",
             "DJANGO_SETTINGS_MODULE",
             "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "AUDIT_KEY",
             "JIANNUO_DATA_DIR",
         )
     }
@@ -137,6 +138,7 @@ def test_production_settings_pass_check_deploy_without_warnings(tmp_path):
         JIANNUO_DATA_DIR=str(tmp_path),
         JIANNUO_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(60),
+        AUDIT_KEY=secrets.token_urlsafe(48),
         ALLOWED_HOSTS="jiannuo.example.gov.cn",
     )
     out = subprocess.run(
@@ -154,3 +156,16 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     out = subprocess.run([*JIANNUO, "check"], env=env, capture_output=True, text=True)
     assert out.returncode != 0
     assert "SECRET_KEY" in out.stderr
+
+
+def test_production_refuses_to_start_without_an_audit_key(tmp_path):
+    """The key sealing the audit log must come from outside the database and the data
+    directory in production (issue #12)."""
+    env = _env(
+        JIANNUO_DATA_DIR=str(tmp_path),
+        JIANNUO_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(60),
+    )
+    out = subprocess.run([*JIANNUO, "check"], env=env, capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "AUDIT_KEY" in out.stderr

@@ -12,7 +12,8 @@ import pytest
 from django.utils import timezone
 
 from jiannuo.organisation.models import Post
-from jiannuo.pledges.models import Letter, LetterVersion
+from jiannuo.pledges.models import Letter, LetterVersion, PledgeItem
+from jiannuo.pledges.selectors import snapshot
 from jiannuo.signing import selectors, services
 from tests.conftest import make_person
 
@@ -24,14 +25,11 @@ def make_letter(tree, kind, post=None, state="approved", text="年内硬化村�
     letter = Letter.objects.create(
         village=tree.a1, term=tree.term, year=YEAR, kind=kind, post=post, state=state
     )
-    snap = {"items": [{"code": "1", "text": text}], "clauses": []}
-    LetterVersion.objects.create(
-        letter=letter,
-        number=1,
-        state=state,
-        snapshot=snap,
-        content_hash=selectors.content_hash(snap),
-    )
+    version = LetterVersion.objects.create(letter=letter, number=1, state=state)
+    PledgeItem.objects.create(letter_version=version, code="1", category="work_goal", text=text)
+    version.snapshot = snapshot(version)
+    version.content_hash = selectors.content_hash(version.snapshot)
+    version.save(update_fields=["snapshot", "content_hash"])
     return letter
 
 

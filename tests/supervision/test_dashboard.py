@@ -164,7 +164,7 @@ def test_township_dashboard_page_shows_the_figures(fixture, cast, django_assert_
     client.force_login(cast.secretary_a)
     url = reverse("supervision:index") + "?year=2026"
     client.get(url)  # warm the session
-    with django_assert_num_queries(9) as ctx:
+    with django_assert_num_queries(11) as ctx:
         response = client.get(url)
     html = response.content.decode()
     assert response.status_code == 200

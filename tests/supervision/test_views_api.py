@@ -310,7 +310,7 @@ def test_todo_queries_are_fixed(year, cast, django_assert_num_queries):
     items_for(cast.branch)  # grants cached on the user
     from jiannuo.supervision.todo import supervision_items
 
-    with django_assert_num_queries(9) as small:
+    with django_assert_num_queries(11) as small:
         supervision_items(cast.branch)
     for signed, user in [(year.member, cast.member), (year.secretary, cast.branch)]:
         for code in "1234":
