@@ -11,8 +11,8 @@ from django.utils.translation import override
 
 from jiannuo.accountability import rules, services
 from jiannuo.accountability.models import Case, Run
-from jiannuo.core.errors import ServiceError
 from jiannuo.core import roles
+from jiannuo.core.errors import ServiceError
 from jiannuo.core.models import AuditEntry, Transition
 from jiannuo.organisation.models import Post
 from tests.conftest import make_official, make_person
