@@ -48,7 +48,7 @@ class OtpConfirmForm(forms.Form):
 class OfficialForm(forms.Form):
     """A township or district official: a person on the unit's roster, their account, a role."""
 
-    name = forms.CharField(label=_("Name"), max_length=40)
+    name = forms.CharField(label=_("Name of the person"), max_length=40)
     phone = forms.CharField(label=_("Phone"), max_length=20)
     full_name = forms.CharField(label=_("Full name and title"), max_length=150, required=False)
     username = forms.CharField(label=_("User name"), max_length=150)
