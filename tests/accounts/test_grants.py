@@ -164,3 +164,16 @@ def test_the_township_page_offers_no_decision_roles_and_refuses_a_forged_post(ca
     )
     assert r.status_code == 400
     assert not User.objects.filter(username="fake").exists()
+
+
+def test_doctor_names_decision_roles_with_no_person(cast, tree):
+    from jiannuo.core import doctor
+
+    def report():
+        return [(ok, what) for ok, what, _fix in doctor._decision_grants()]
+
+    assert report()[0][0] is True
+    bare = User.objects.create_user("legacy_sec", password=PASSWORD)
+    RoleAssignment.objects.create(user=bare, role=roles.TOWNSHIP_SECRETARY, unit=tree.a)
+    ok, what = report()[0]
+    assert ok is None and "legacy_sec" in what
