@@ -280,6 +280,7 @@ def roster_import(*, actor, unit: Unit, upload) -> dict:
                     )
                     posts[(person.pk, row.post_kind, row.start)] = post
                     counts["posts_created"] += 1
+                    _roles_changed(actor, person)
                     audit.record(
                         actor,
                         "post.assign",
@@ -297,6 +298,7 @@ def roster_import(*, actor, unit: Unit, upload) -> dict:
                     post.end = row.end
                     post.save(update_fields=["end"])
                     counts["posts_updated"] += 1
+                    _roles_changed(actor, person)
                     audit.record(
                         actor,
                         "post.update",

@@ -69,3 +69,18 @@ def test_tokens_are_revoked_when_posts_change(cast, system):
     post = cast.member_person.posts.get(kind=Post.PARTY_MEMBER)
     org.post_end(actor=system, post=post, end=date(2025, 1, 1))
     assert me(key).status_code == 401
+
+
+def test_tokens_are_revoked_when_a_roster_import_changes_posts(cast, tree, system):
+    from tests.helpers import roster_file, row
+
+    _token, key = services.token_create(actor=cast.voter, name="x")
+    person = cast.voter_person
+    org.roster_import(
+        actor=system,
+        unit=tree.a,
+        upload=roster_file(
+            [row(name=person.name, phone=person.phone, post="党员", start="2024-07-01")]
+        ),
+    )
+    assert me(key).status_code == 401
