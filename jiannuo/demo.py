@@ -146,9 +146,28 @@ def _upload(rows) -> io.BytesIO:
     return buf
 
 
-def _user(actor, username, full_name, *, unit=None, person=None, role=None):
+def _hash() -> str:
     if "hash" not in _HASH:
         _HASH["hash"] = make_password(PASSWORD)  # hashed once: PBKDF2 is slow on purpose
+    return _HASH["hash"]
+
+
+def _official(actor, username, full_name, name, phone, *, unit, role):
+    """A township or district official: a person on the unit's roster, an account, a grant."""
+    return accounts.official_create(
+        actor=actor,
+        unit=unit,
+        role=role,
+        name=name,
+        phone=phone,
+        username=username,
+        password=PASSWORD,
+        full_name=full_name,
+        password_hash=_hash(),
+    ).user
+
+
+def _user(actor, username, full_name, *, unit=None, person=None, role=None):
     user = accounts.user_create(
         actor=actor,
         username=username,
@@ -156,7 +175,7 @@ def _user(actor, username, full_name, *, unit=None, person=None, role=None):
         full_name=full_name,
         unit=unit,
         person=person,
-        password_hash=_HASH["hash"],
+        password_hash=_hash(),
     )
     if role:
         accounts.role_assign(actor=actor, user=user, role=role, unit=unit)
@@ -207,12 +226,31 @@ def load_organisation() -> dict:
         org.roster_import(actor=actor, unit=township, upload=_upload(rows))
 
     sq, dh, liushu = units["石桥镇"], units["东湖街道"], units["柳树村"]
-    _user(actor, "district", "区委组织部 周明", unit=district, role=roles.DISTRICT_ADMIN)
-    _user(actor, "sq_secretary", "石桥镇党委书记 陈立", unit=sq, role=roles.TOWNSHIP_SECRETARY)
-    _user(actor, "sq_deputy", "石桥镇党委副书记 林芳", unit=sq, role=roles.TOWNSHIP_DEPUTY)
-    _user(actor, "sq_staff", "石桥镇组织委员 黄涛", unit=sq, role=roles.TOWNSHIP_STAFF)
-    _user(actor, "sq_assessor", "石桥镇考核组 马骏", unit=sq, role=roles.ASSESSOR)
-    _user(actor, "dh_secretary", "东湖街道党工委书记 郑岚", unit=dh, role=roles.TOWNSHIP_SECRETARY)
+    # Township and district officials are people on their unit's roster of officials; the
+    # system account (a superuser) stands in for the level above the district.
+    for username, full_name, name, phone, unit, role in [
+        ("district", "区委组织部 周明", "周明", "13700000001", district, roles.DISTRICT_ADMIN),
+        (
+            "sq_secretary",
+            "石桥镇党委书记 陈立",
+            "陈立",
+            "13700000002",
+            sq,
+            roles.TOWNSHIP_SECRETARY,
+        ),
+        ("sq_deputy", "石桥镇党委副书记 林芳", "林芳", "13700000003", sq, roles.TOWNSHIP_DEPUTY),
+        ("sq_staff", "石桥镇组织委员 黄涛", "黄涛", "13700000004", sq, roles.TOWNSHIP_STAFF),
+        ("sq_assessor", "石桥镇考核组 马骏", "马骏", "13700000005", sq, roles.ASSESSOR),
+        (
+            "dh_secretary",
+            "东湖街道党工委书记 郑岚",
+            "郑岚",
+            "13700000006",
+            dh,
+            roles.TOWNSHIP_SECRETARY,
+        ),
+    ]:
+        _official(actor, username, full_name, name, phone, unit=unit, role=role)
     cadres = [
         ("liushu_sec", Post.BRANCH_SECRETARY, 0),
         ("liushu_dir", Post.COMMITTEE_DIRECTOR, 0),

@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "jiannuo.accounts.twofactor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -232,6 +233,11 @@ ROSTER_MAX_ROWS = envint("ROSTER_MAX_ROWS", "5000")
 PUBLIC_BASE_URL = os.getenv("PUBLIC_BASE_URL", "").rstrip("/")
 
 OTP_TOTP_ISSUER = "践诺 Jiannuo"
+# Decision roles (district administrator, township secretary and deputy, assessment group)
+# must log in with a TOTP code: on by default in production, off in the demo.
+JIANNUO_TWO_FACTOR_REQUIRED = envbool("JIANNUO_TWO_FACTOR_REQUIRED", "1" if PRODUCTION else "0")
+# API tokens expire this many days after they are made.
+JIANNUO_TOKEN_DAYS = envint("JIANNUO_TOKEN_DAYS", "90")
 
 JIANNUO_SITE_NAME = _("Jiannuo")
 

@@ -9,6 +9,9 @@ The cast (``cast.<name>``) — each user's unit is given in brackets:
 - ``branch_a2``: branch secretary of the neighbouring village [河口村 = ``tree.a2``] — refused
   in 柳树村
 - ``outsider``: an account with no role at all — refused everywhere
+
+Township and district users are people on their unit's roster of officials (``make_official``):
+a decision role confers nothing without a person behind it.
 """
 
 from __future__ import annotations
@@ -89,6 +92,25 @@ def _user(username):
     return User.objects.create_user(username=username, password="pw-for-tests-1")
 
 
+def make_official(user, role, unit, name=None, person=None):
+    """Grant ``role`` over ``unit`` to ``user`` as the district would: tied to a person on a
+    roster (a new one on ``unit``'s roster of officials unless ``person`` is given)."""
+    if person is None:
+        person = Person.objects.create(
+            village=unit, name=name or user.username, phone=str(next(_phone)), user=user
+        )
+    elif person.user_id != user.pk:
+        # The account moves to this roster entry (one account per person).
+        Person.objects.filter(user=user).update(user=None)
+        Person.objects.filter(pk=person.pk).update(user=user)
+    if hasattr(user, "_jiannuo_grants"):
+        del user._jiannuo_grants
+    grant, _created = RoleAssignment.objects.update_or_create(
+        user=user, role=role, unit=unit, revoked_at=None, defaults={"person": person}
+    )
+    return grant
+
+
 @pytest.fixture
 def cast(tree, system):
     c = SimpleNamespace()
@@ -101,7 +123,7 @@ def cast(tree, system):
         ("secretary_b", roles.TOWNSHIP_SECRETARY, tree.b),
     ]:
         user = _user(name)
-        RoleAssignment.objects.create(user=user, role=role, unit=unit)
+        make_official(user, role, unit)
         setattr(c, name, user)
     for name, person_name, kinds, village in [
         ("branch", "李建国", [Post.BRANCH_SECRETARY, Post.PARTY_MEMBER], tree.a1),

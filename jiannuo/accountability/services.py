@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from jiannuo.core import audit
 from jiannuo.core.errors import ServiceError, check_version
 from jiannuo.core.models import Transition
-from jiannuo.core.permissions import has_perm, require
+from jiannuo.core.permissions import has_perm, person_ids, require, same_person
 from jiannuo.core.rules import Finding
 from jiannuo.organisation import services as org
 from jiannuo.organisation.models import Person, Post, Unit
@@ -84,15 +84,16 @@ def is_cadre_of(user, case: Case) -> bool:
 
 
 def _own_case(user, case: Case) -> bool:
-    """Whether deciding ``case`` would be deciding one's own case."""
-    pid = _person_id(user)
-    if pid is None:
+    """Whether deciding ``case`` would be deciding one's own case: compared by roster person
+    (every person behind the account), never by account."""
+    pids = person_ids(user)
+    if not pids:
         return False
     if case.subject == rules.TEAM:
         return Post.objects.filter(
-            person_id=pid, village_id=case.village_id, kind__in=Post.TEAM
+            person_id__in=pids, village_id=case.village_id, kind__in=Post.TEAM
         ).exists()
-    return pid == case.person_id
+    return case.person_id in pids
 
 
 def _require_cadre(user, case: Case) -> None:
@@ -418,7 +419,8 @@ def case_dismiss(*, actor, case: Case, decision: str, version=None, now=None) ->
 
 def _second_approver_guard(actor):
     def guard(row):
-        if row.decided_by_id == actor.pk:
+        # Persons, not accounts: a second account of the decision-maker is the same person.
+        if same_person(actor, row.decided_by_id):
             raise ServiceError(
                 _("The second approval must come from someone other than the decision-maker."),
                 code="same_approver",
@@ -488,7 +490,7 @@ def case_decide_appeal(
     decision = _text(decision, _("Write the appeal decision and its grounds."), "decision_empty")
 
     def guard(row):
-        if actor.pk in (row.decided_by_id, row.approved_by_id):
+        if same_person(actor, row.decided_by_id) or same_person(actor, row.approved_by_id):
             raise ServiceError(
                 _("An appeal must be decided by someone who took no part in the decision."),
                 code="took_part",

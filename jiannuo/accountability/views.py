@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from jiannuo.core.errors import ServiceError
 from jiannuo.core.models import Transition
-from jiannuo.core.permissions import has_perm
+from jiannuo.core.permissions import has_perm, same_person
 from jiannuo.organisation.models import Unit
 
 from . import rules, selectors, services
@@ -88,7 +88,11 @@ def available_actions(user, case, now=None) -> list[str]:
         out += ["reply", "waive"]
     if decider and case.state in (rules.PROPOSED, rules.REPLIED):
         out += ["decide", "dismiss"]
-    if decider and case.state == rules.AWAITING_APPROVAL and case.decided_by_id != user.pk:
+    if (
+        decider
+        and case.state == rules.AWAITING_APPROVAL
+        and not same_person(user, case.decided_by_id)
+    ):
         out += ["approve", "reject"]
     if (
         cadre
@@ -101,7 +105,8 @@ def available_actions(user, case, now=None) -> list[str]:
     if (
         case.state == rules.APPEALED
         and has_perm(user, "accountability.appeal_decide", case.village)
-        and user.pk not in (case.decided_by_id, case.approved_by_id)
+        and not same_person(user, case.decided_by_id)
+        and not same_person(user, case.approved_by_id)
         and not services._own_case(user, case)
     ):
         out.append("decide_appeal")

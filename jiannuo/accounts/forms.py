@@ -45,18 +45,34 @@ class OtpConfirmForm(forms.Form):
     token = forms.CharField(label=_("Authenticator code"), max_length=8)
 
 
-class UserCreateForm(forms.Form):
-    username = forms.CharField(label=_("User name"), max_length=150)
+class OfficialForm(forms.Form):
+    """A township or district official: a person on the unit's roster, their account, a role."""
+
+    name = forms.CharField(label=_("Name of the person"), max_length=40)
+    phone = forms.CharField(label=_("Phone"), max_length=20)
     full_name = forms.CharField(label=_("Full name and title"), max_length=150, required=False)
+    username = forms.CharField(label=_("User name"), max_length=150)
     password = forms.CharField(label=_("Initial password"), widget=forms.PasswordInput)
     role = forms.ChoiceField(label=_("Role"), choices=[])
     unit = forms.ChoiceField(label=_("Unit"), choices=[])
 
-    def __init__(self, *args, units=(), **kwargs):
-        from jiannuo.core.roles import ROLE_CHOICES, ROLE_LEVEL
-
+    def __init__(self, *args, roles=(), units=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [
-            (r, label) for r, label in ROLE_CHOICES if ROLE_LEVEL[r] != "village"
+        self.fields["role"].choices = list(roles)
+        self.fields["unit"].choices = [(u.pk, u.name) for u in units]
+
+
+class GrantForm(forms.Form):
+    """Another role for an official who already has an account."""
+
+    person = forms.ChoiceField(label=_("Person"), choices=[])
+    role = forms.ChoiceField(label=_("Role"), choices=[])
+    unit = forms.ChoiceField(label=_("Unit"), choices=[])
+
+    def __init__(self, *args, people=(), roles=(), units=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].choices = [
+            (p.pk, f"{p.name}({p.village.name},{p.user.username})") for p in people
         ]
-        self.fields["unit"].choices = [(u.pk, u.name) for u in units if u.kind != "village"]
+        self.fields["role"].choices = list(roles)
+        self.fields["unit"].choices = [(u.pk, u.name) for u in units]

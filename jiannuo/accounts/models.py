@@ -4,17 +4,22 @@ import hashlib
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jiannuo.core.roles import ROLE_CHOICES
 
 
 class RoleAssignment(models.Model):
-    """A role held by a user over an organisational unit and everything below it.
+    """A role held by a user over an organisational unit and everything below it: a grant.
 
     Village roles of cadres also follow from the posts of the user's person (see
     ``jiannuo.core.permissions``); explicit rows are for township and district people and for
     anyone whose role is not implied by a post.
+
+    A decision role (``roles.DECISION_ROLES``) is granted by the level above to a *person* on a
+    roster and held through that person's account; the row keeps who granted it and when, and
+    a revoked grant is kept (``revoked_at``) so the district's list shows every grant ever made.
     """
 
     user = models.ForeignKey(
@@ -27,14 +32,44 @@ class RoleAssignment(models.Model):
         related_name="role_assignments",
         verbose_name=_("unit"),
     )
+    person = models.ForeignKey(
+        "organisation.Person",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="role_grants",
+        verbose_name=_("person"),
+    )
     start = models.DateField(_("start"), null=True, blank=True)
     end = models.DateField(_("end"), null=True, blank=True)
+    granted_by = models.ForeignKey(
+        "auth.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("granted by"),
+    )
+    granted_at = models.DateTimeField(_("granted at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        "auth.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revoked by"),
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("role assignment")
         verbose_name_plural = _("role assignments")
         constraints = [
-            models.UniqueConstraint(fields=["user", "role", "unit"], name="role_unique"),
+            models.UniqueConstraint(
+                fields=["user", "role", "unit"],
+                condition=Q(revoked_at__isnull=True),
+                name="role_unique_in_force",
+            ),
             models.CheckConstraint(
                 condition=Q(end__isnull=True) | Q(start__isnull=True) | Q(end__gte=F("start")),
                 name="role_end_after_start",
@@ -58,7 +93,9 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=8)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"))
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=40, blank=True)
 
     class Meta:
         verbose_name = _("API token")
@@ -70,3 +107,13 @@ class ApiToken(models.Model):
     @staticmethod
     def hash_key(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def usable(cls, key: str):
+        """The token for ``key`` if it is neither revoked nor expired, else None."""
+        return (
+            cls.objects.select_related("user")
+            .filter(key_hash=cls.hash_key(key), revoked_at__isnull=True)
+            .filter(expires_at__gt=timezone.now())
+            .first()
+        )

@@ -9,6 +9,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("security/", views.security, name="security"),
     path("users/", views.users, name="users"),
+    path("users/grants/<int:pk>/revoke/", views.grant_revoke, name="grant_revoke"),
     path("security/totp/", views.totp_start, name="totp_start"),
     path("security/tokens/", views.token_create, name="token_create"),
     path("security/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),

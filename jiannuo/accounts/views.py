@@ -6,9 +6,13 @@ import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -16,11 +20,18 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from jiannuo.core import audit
 from jiannuo.core.errors import ServiceError
-from jiannuo.core.permissions import grants, scope_paths
-from jiannuo.core.roles import ROLE_LABELS, TWO_FACTOR_ROLES
+from jiannuo.core.permissions import grants, has_perm, scope_paths, scope_q
+from jiannuo.core.roles import (
+    DECISION_ROLES,
+    ROLE_CHOICES,
+    ROLE_LABELS,
+    ROLE_LEVEL,
+    TWO_FACTOR_ROLES,
+)
+from jiannuo.organisation.models import Person, Unit
 
-from . import services
-from .forms import LoginForm, OtpConfirmForm, TokenForm, UserCreateForm
+from . import services, twofactor
+from .forms import GrantForm, LoginForm, OfficialForm, OtpConfirmForm, TokenForm
 from .models import ApiToken, RoleAssignment
 
 
@@ -43,45 +54,75 @@ def _qr_svg(text: str) -> str:
     return buf.getvalue().decode()
 
 
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
 @login_required
 def security(request):
     user = request.user
     my_grants = grants(user)
     roles = sorted({ROLE_LABELS[g.role] for g in my_grants}, key=str)
     needs_2fa = any(g.role in TWO_FACTOR_ROLES for g in my_grants)
-    confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    must_2fa = twofactor.required_for(user)
+    is_verified = twofactor.verified(user)
+    confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     form = OtpConfirmForm(request.POST or None)
-    if request.method == "POST" and pending and form.is_valid():
+    if request.method == "POST" and (pending or confirmed) and form.is_valid():
+        code = form.cleaned_data["token"]
         try:
-            services.totp_confirm(actor=user, device=pending, token=form.cleaned_data["token"])
+            if pending:
+                services.totp_confirm(actor=user, device=pending, token=code)
+                device = pending
+            else:
+                device = confirmed
+                if not device.verify_token(code):
+                    raise ServiceError(
+                        _("The code is wrong or expired; try the current one."), code="otp"
+                    )
         except ServiceError as exc:
             form.add_error("token", exc.message)
         else:
-            messages.success(request, _("Two-factor log-in is on."))
-            return redirect("accounts:security")
+            # The session is now verified with the second factor.
+            otp_login(request, device)
+            if pending:
+                messages.success(request, _("Two-factor log-in is on."))
+            return redirect(_next_url(request) or "accounts:security")
     qr = None
     secret = None
     if pending:
         qr = _qr_svg(pending.config_url)
         secret = base64.b32encode(pending.bin_key).decode()
-    tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at")
+    tokens = ApiToken.objects.filter(
+        user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).order_by("-created_at")
     return render(
         request,
         "accounts/security.html",
         {
             "roles": roles,
             "needs_2fa": needs_2fa,
+            "must_2fa": must_2fa,
+            "is_verified": is_verified,
             "confirmed": confirmed,
             "pending": pending,
             "qr": qr,
             "secret": secret,
             "form": form,
+            "next": _next_url(request),
             "tokens": tokens,
+            "token_days": services.token_days(),
             "token_form": TokenForm(),
             "can_manage_accounts": bool(scope_paths(user, "accounts.manage")),
             "can_view_audit": bool(scope_paths(user, "audit.view")),
         },
+        status=400 if form.errors else 200,
     )
 
 
@@ -89,7 +130,10 @@ def security(request):
 @require_POST
 def totp_start(request):
     services.totp_start(actor=request.user)
-    return redirect("accounts:security")
+    target = reverse("accounts:security")
+    if nxt := _next_url(request):
+        target += "?" + urlencode({"next": nxt})
+    return redirect(target)
 
 
 @login_required
@@ -131,48 +175,116 @@ def locked(request, credentials=None, *args, **kwargs):
     return render(request, "accounts/locked.html", status=429)
 
 
+def _grantable(user, units) -> tuple[list, list]:
+    """(role choices, units) the user may grant: decision roles only from the level above
+    (``accounts.grant_decision`` for townships, a superuser for districts), other non-village
+    roles wherever the user manages accounts."""
+    roles = []
+    for role, label in ROLE_CHOICES:
+        if ROLE_LEVEL[role] == "village":
+            continue
+        if role in DECISION_ROLES:
+            ok = any(
+                ROLE_LEVEL[role] == u.kind
+                and (
+                    user.is_superuser
+                    if u.kind == Unit.DISTRICT
+                    else has_perm(user, "accounts.grant_decision", u)
+                )
+                for u in units
+            )
+        else:
+            ok = any(ROLE_LEVEL[role] == u.kind for u in units)
+        if ok:
+            roles.append((role, label))
+    return roles, [u for u in units if u.kind != Unit.VILLAGE]
+
+
 @login_required
 def users(request):
-    """Township and district accounts within the manager's scope; village cadres log in with
-    the account linked to their person on the roster (their roles follow their posts)."""
-    from django.http import Http404
-
-    from jiannuo.core.permissions import scope_q
-    from jiannuo.organisation.models import Unit
-
+    """The people page of a district (or township): every grant of a role over the units the
+    manager looks after — who granted it, when, to which person — and the forms to add an
+    official or grant a role. Village cadres get their roles from their posts on the roster."""
     units = list(Unit.objects.filter(scope_q(request.user, "accounts.manage", field="")))
     if not units:
         raise Http404
-    form = UserCreateForm(request.POST or None, units=units)
-    if request.method == "POST" and form.is_valid():
-        unit = next(u for u in units if str(u.pk) == form.cleaned_data["unit"])
+    roles, role_units = _grantable(request.user, units)
+    people = list(
+        Person.objects.filter(
+            village__in=role_units, user__isnull=False, user__is_active=True
+        ).select_related("village", "user")
+    )
+    which = request.POST.get("form") if request.method == "POST" else None
+    official_form = OfficialForm(
+        request.POST if which == "official" else None, roles=roles, units=role_units
+    )
+    grant_form = GrantForm(
+        request.POST if which == "grant" else None, people=people, roles=roles, units=role_units
+    )
+    bound = official_form if which == "official" else grant_form if which == "grant" else None
+    if bound is not None and bound.is_valid():
+        data = bound.cleaned_data
+        unit = next(u for u in role_units if str(u.pk) == data["unit"])
         try:
-            with transaction.atomic():
-                user = services.user_create(
+            if bound is official_form:
+                grant = services.official_create(
                     actor=request.user,
-                    username=form.cleaned_data["username"],
-                    password=form.cleaned_data["password"],
-                    full_name=form.cleaned_data["full_name"],
                     unit=unit,
+                    role=data["role"],
+                    name=data["name"],
+                    phone=data["phone"],
+                    username=data["username"],
+                    password=data["password"],
+                    full_name=data["full_name"],
                 )
-                services.role_assign(
-                    actor=request.user, user=user, role=form.cleaned_data["role"], unit=unit
+            else:
+                person = next(p for p in people if str(p.pk) == data["person"])
+                grant = services.role_assign(
+                    actor=request.user, role=data["role"], unit=unit, person=person
                 )
         except ServiceError as exc:
-            form.add_error(None, exc.message)
+            bound.add_error(None, exc.message)
+        except PermissionDenied as exc:
+            bound.add_error(None, str(exc))
         else:
             messages.success(
-                request, _("The account %(name)s is created.") % {"name": user.username}
+                request,
+                _("%(role)s over %(unit)s is granted to %(name)s.")
+                % {
+                    "role": grant.get_role_display(),
+                    "unit": grant.unit.name,
+                    "name": grant.person.name if grant.person else grant.user.username,
+                },
             )
             return redirect("accounts:users")
     assignments = (
         RoleAssignment.objects.filter(unit__in=units)
-        .select_related("user", "unit")
-        .order_by("unit__path", "role", "user__username")
+        .select_related("user", "unit", "person", "person__village", "granted_by", "revoked_by")
+        .order_by("revoked_at", "unit__path", "role", "user__username")
     )
     return render(
         request,
         "accounts/users.html",
-        {"form": form, "assignments": assignments},
-        status=400 if form.errors else 200,
+        {
+            "official_form": official_form,
+            "grant_form": grant_form,
+            "assignments": assignments,
+            "decision_roles": DECISION_ROLES,
+            "can_grant_decisions": any(r in DECISION_ROLES for r, _label in roles),
+        },
+        status=400 if bound is not None and bound.errors else 200,
     )
+
+
+@login_required
+@require_POST
+def grant_revoke(request, pk):
+    units = Unit.objects.filter(scope_q(request.user, "accounts.manage", field=""))
+    assignment = get_object_or_404(RoleAssignment, pk=pk, unit__in=units)
+    try:
+        services.role_revoke(actor=request.user, assignment=assignment)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+        return redirect("accounts:users")
+    messages.success(request, _("The role is revoked."))
+    return redirect("accounts:users")

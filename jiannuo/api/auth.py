@@ -8,11 +8,7 @@ class TokenAuth(HttpBearer):
     """``Authorization: Bearer jn_…`` — a token created on the account's security page."""
 
     def authenticate(self, request, token):
-        row = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=ApiToken.hash_key(token), revoked_at__isnull=True)
-            .first()
-        )
+        row = ApiToken.usable(token)  # neither revoked nor expired
         if row is None or not row.user.is_active:
             return None
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())

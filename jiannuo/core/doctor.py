@@ -10,6 +10,7 @@ import subprocess
 from django.conf import settings
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.models import F
 
 
 def _fonts() -> list[str]:
@@ -91,6 +92,7 @@ def checks():
             "backups) — see docs/settings.md",
         )
     if not plan:
+        yield from _decision_grants()
         from . import audit
 
         result = audit.verify()
@@ -104,6 +106,28 @@ def checks():
                 else f"audit chain broken at entry #{result.broken_id} ({result.reason})",
                 "run: jiannuo audit verify; restore from backup",
             )
+
+
+def _decision_grants():
+    """Decision roles granted before grants were tied to persons confer nothing now."""
+    from jiannuo.accounts.models import RoleAssignment
+
+    from .roles import DECISION_ROLES
+
+    bare = (
+        RoleAssignment.objects.filter(role__in=DECISION_ROLES, revoked_at__isnull=True)
+        .exclude(person__user=F("user"))
+        .values_list("user__username", flat=True)
+    )
+    names = sorted(set(bare))
+    if names:
+        yield (
+            None,
+            f"decision roles with no person on a roster (they confer nothing): {', '.join(names)}",
+            "the district grants them again on 人员与授权 (accounts/users), to the person",
+        )
+    else:
+        yield True, "every decision role is held by a person on a roster", ""
 
 
 def run(out) -> int:

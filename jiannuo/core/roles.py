@@ -45,8 +45,15 @@ ROLE_LEVEL = {
     VOTER: "village",
 }
 
-# Roles whose accounts may (and should) use two-factor log-in.
-TWO_FACTOR_ROLES = {DISTRICT_ADMIN, TOWNSHIP_SECRETARY, TOWNSHIP_DEPUTY, TOWNSHIP_STAFF, ASSESSOR}
+# Decision roles (§四: measures are decided by the township party committee; the assessment
+# group assesses; the district runs the system). Only the level above grants them (the district
+# for township roles, a superuser for district roles), always to a person on a roster, and a
+# grant without a person confers nothing (``jiannuo.core.permissions.grants``).
+DECISION_ROLES = {DISTRICT_ADMIN, TOWNSHIP_SECRETARY, TOWNSHIP_DEPUTY, ASSESSOR}
+
+# Roles whose accounts may (and should) use two-factor log-in; decision roles must when
+# ``settings.JIANNUO_TWO_FACTOR_REQUIRED`` is on.
+TWO_FACTOR_ROLES = DECISION_ROLES | {TOWNSHIP_STAFF}
 
 _TOWNSHIP_COMMON = {
     "org.view",
@@ -63,6 +70,7 @@ PERMISSIONS: dict[str, set[str]] = {
         "org.manage",
         "org.manage_units",
         "accounts.manage",
+        "accounts.grant_decision",
         "settings.manage",
         "audit.view",
         "reports.view",

@@ -38,7 +38,7 @@ from jiannuo.core import audit
 from jiannuo.core import roles as core_roles
 from jiannuo.core.errors import ConflictError, ServiceError, check_version
 from jiannuo.core.models import Transition
-from jiannuo.core.permissions import has_perm, require, roles_at
+from jiannuo.core.permissions import has_perm, require, roles_at, same_person
 from jiannuo.organisation.models import Person, Post, Term, Unit
 from jiannuo.organisation.policy import policy_for
 from jiannuo.pledges.models import Letter, PledgeItem
@@ -936,7 +936,7 @@ def tally_confirm(*, actor, tally: Tally) -> Tally:
             raise ConflictError(_("This tally is confirmed already."), code="confirmed")
         if row.version != tally.version:
             raise ConflictError(_("The tally was changed meanwhile; check it again."))
-        if row.entered_by_id == actor.pk:
+        if same_person(actor, row.entered_by_id):
             raise ServiceError(
                 _("A tally must be confirmed by a second person, not the one who entered it."),
                 code="own_entry",

@@ -157,7 +157,16 @@ def post_assign(*, actor, person: Person, kind: str, start: date, end: date | No
             post,
             changes={"person": person.pk, "kind": kind, "start": start, "end": end},
         )
+        _roles_changed(actor, person)
     return post
+
+
+def _roles_changed(actor, person: Person) -> None:
+    """A post gives or takes village roles: the person's API tokens are revoked."""
+    if person.user_id:
+        from jiannuo.accounts.services import tokens_revoke_all
+
+        tokens_revoke_all(actor=actor, user=person.user, reason="roles_changed")
 
 
 def post_end(*, actor, post: Post, end: date) -> Post:
@@ -171,6 +180,7 @@ def post_end(*, actor, post: Post, end: date) -> Post:
         post.end = end
         post.save(update_fields=["end"])
         audit.record(actor, "post.end", post, changes={"end": [before, end]})
+        _roles_changed(actor, post.person)
     return post
 
 
@@ -270,6 +280,7 @@ def roster_import(*, actor, unit: Unit, upload) -> dict:
                     )
                     posts[(person.pk, row.post_kind, row.start)] = post
                     counts["posts_created"] += 1
+                    _roles_changed(actor, person)
                     audit.record(
                         actor,
                         "post.assign",
@@ -287,6 +298,7 @@ def roster_import(*, actor, unit: Unit, upload) -> dict:
                     post.end = row.end
                     post.save(update_fields=["end"])
                     counts["posts_updated"] += 1
+                    _roles_changed(actor, person)
                     audit.record(
                         actor,
                         "post.update",

@@ -11,10 +11,11 @@ from django.utils.translation import override
 
 from jiannuo.accountability import rules, services
 from jiannuo.accountability.models import Case, Run
+from jiannuo.core import roles
 from jiannuo.core.errors import ServiceError
 from jiannuo.core.models import AuditEntry, Transition
 from jiannuo.organisation.models import Post
-from tests.conftest import make_person
+from tests.conftest import make_official, make_person
 
 from .conftest import T0, days, post_of, post_year
 
@@ -194,7 +195,9 @@ def test_deciding_after_a_reply_a_waiver_or_the_window(cast, opened, how):
 
 def test_deciding_ones_own_case_is_refused(cast, tree, system, year_facts):
     """Nobody judges their own case: a township secretary who is also the cadre concerned."""
-    own = make_person(system, tree.a1, "周国平", Post.COMMITTEE_DEPUTY, user=cast.deputy_a)
+    own = make_person(system, tree.a1, "周国平", Post.COMMITTEE_DEPUTY)
+    # The district granted the deputy role to this person on the village roster.
+    make_official(cast.deputy_a, roles.TOWNSHIP_DEPUTY, tree.a, person=own)
     facts = replace(
         year_facts, current=[post_year(own, term=tree.term.pk, pledges_met=False)], teams=[]
     )

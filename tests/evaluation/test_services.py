@@ -87,11 +87,11 @@ def test_an_assessor_outside_the_group_is_refused(tree, cast, letters, group, sy
     """Bad input: an assessor outside the group; a village not assigned to the group."""
     from django.contrib.auth.models import User
 
-    from jiannuo.accounts.models import RoleAssignment
     from jiannuo.core import roles
+    from tests.conftest import make_official
 
     other = User.objects.create_user("assessor2", password="x-pw-12345")
-    RoleAssignment.objects.create(user=other, role=roles.ASSESSOR, unit=tree.a)
+    make_official(other, roles.ASSESSOR, tree.a)
     for user in (other, cast.secretary_b, cast.branch, cast.outsider, cast.staff_a):
         with pytest.raises(PermissionDenied):
             services.verdict_record(actor=user, item=letters.team.items[0], verdict="fulfilled")

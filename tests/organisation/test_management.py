@@ -88,6 +88,9 @@ def test_township_secretary_creates_a_township_account(cast, tree):
     response = _client(cast.secretary_a).post(
         "/accounts/users/",
         {
+            "form": "official",
+            "name": "新人",
+            "phone": "13811112222",
             "username": "sq_new",
             "full_name": "石桥镇 新人",
             "password": "Shiqiao2026x",
@@ -105,6 +108,9 @@ def test_accounts_cannot_be_created_outside_the_scope(cast, tree):
     response = _client(cast.secretary_a).post(
         "/accounts/users/",
         {
+            "form": "official",
+            "name": "新人",
+            "phone": "13811112222",
             "username": "sq_new",
             "full_name": "x",
             "password": "Shiqiao2026x",

@@ -82,11 +82,11 @@ def test_township_secretary_who_is_also_a_village_cadre_cannot_approve_that_vill
     complete, cast, tree, system
 ):
     """A village can never approve its own letters, even through a township role."""
-    from jiannuo.accounts.models import RoleAssignment
     from jiannuo.core import roles
+    from tests.conftest import make_official
 
     letters = to_submitted(complete.all, cast, tree)
-    RoleAssignment.objects.create(user=cast.branch, role=roles.TOWNSHIP_SECRETARY, unit=tree.a)
+    make_official(cast.branch, roles.TOWNSHIP_SECRETARY, tree.a, person=cast.branch_person)
     branch = type(cast.branch).objects.get(pk=cast.branch.pk)  # fresh grants
     with pytest.raises(PermissionDenied):
         services.letter_approve(actor=branch, letter=letters[0])
