@@ -1,6 +1,6 @@
 """API endpoints for the organisation and rosters."""
 
-from datetime import date
+from datetime import date, datetime
 
 from django.http import Http404, HttpResponse
 from ninja import File, Router, Schema
@@ -44,6 +44,27 @@ class PersonOut(Schema):
     gender: str
     phone: str | None
     posts: list[PostOut]
+    login: str  # none / pending / active / disabled
+
+
+class ActivationOut(Schema):
+    person_id: int
+    name: str
+    username: str
+    code: str  # shown once; only its HMAC is stored
+    expires_at: datetime
+    purpose: str
+
+
+class ActivateIn(Schema):
+    username: str
+    code: str
+    password: str
+    password_again: str
+
+
+class ActivatedOut(Schema):
+    username: str
 
 
 class PersonIn(Schema):
@@ -100,6 +121,7 @@ def _person_out(p, personal: bool):
         "name": p.name,
         "gender": p.gender,
         "phone": p.phone if personal else None,
+        "login": p.login_state,
         "posts": [
             {"id": x.pk, "kind": x.kind, "start": x.start, "end": x.end}
             for x in getattr(p, "active_posts", p.posts.all())
@@ -161,3 +183,54 @@ def roster_export(request, unit_id: int):
     response = HttpResponse(selectors.roster_workbook(unit), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="roster-{unit.code}.xlsx"'
     return response
+
+
+# --- Log-ins of the people on village rosters (jiannuo.accounts.activation) -----------------
+
+
+def _activation_out(i) -> dict:
+    return {
+        "person_id": i.person.pk,
+        "name": i.person.name,
+        "username": i.user.username,
+        "code": i.code,
+        "expires_at": i.expires_at,
+        "purpose": i.purpose,
+    }
+
+
+@router.post("/people/{person_id}/activation", response={201: ActivationOut})
+def person_activation(request, person_id: int):
+    """The township issues a log-in (or resets the password): a new one-time activation code."""
+    from jiannuo.accounts import activation
+
+    person = Person.objects.select_related("village").filter(pk=person_id).first()
+    if person is None or not has_perm(request.user, "org.view", person.village):
+        raise Http404
+    return Status(
+        201, _activation_out(activation.activation_issue(actor=request.user, person=person))
+    )
+
+
+@router.post("/units/{unit_id}/activations", response={201: list[ActivationOut]})
+def village_activations(request, unit_id: int):
+    """Log-ins for everyone of a village with a post and no log-in yet, in one action."""
+    from jiannuo.accounts import activation
+
+    village = selectors.get_unit(request.user, unit_id)
+    issued = activation.activation_issue_village(actor=request.user, village=village)
+    return Status(201, [_activation_out(i) for i in issued])
+
+
+@router.post("/accounts/activate", response=ActivatedOut, auth=None)
+def activate(request, data: ActivateIn):
+    """First log-in with an activation code: sets the password (no session is opened)."""
+    from jiannuo.accounts import activation
+
+    user = activation.account_activate(
+        username=data.username,
+        code=data.code,
+        password=data.password,
+        password_again=data.password_again,
+    )
+    return {"username": user.username}

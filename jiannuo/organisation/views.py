@@ -52,6 +52,7 @@ def unit_detail(request, pk):
         ctx["bodies"] = bodies
         ctx["no_supervision"] = not bodies[2]["members"]
         ctx["people"] = people
+        ctx["can_activate"] = has_perm(request.user, "accounts.activate", unit)
         return render(request, "organisation/village.html", ctx)
     ctx["children"] = list(unit.children.order_by("path"))
     ctx["can_add_units"] = has_perm(request.user, "org.manage_units", unit)
@@ -111,13 +112,26 @@ def person_detail(request, pk):
     person = Person.objects.select_related("village").filter(pk=pk).first()
     if person is None or not has_perm(request.user, "org.view", person.village):
         raise Http404
+    from jiannuo.accounts.activation import login_state
+    from jiannuo.accounts.models import Activation
+
+    can_activate = has_perm(request.user, "accounts.activate", person.village)
+    pending = None
+    if can_activate and person.user_id:
+        pending = Activation.objects.filter(
+            user_id=person.user_id, used_at__isnull=True, voided_at__isnull=True
+        ).first()
     return render(
         request,
         "organisation/person.html",
         {
             "person": person,
             "posts": person.posts.order_by("-start"),
+            "can_manage": has_perm(request.user, "org.manage", person.village),
             "can_see_personal": has_perm(request.user, "org.view_personal", person.village),
+            "can_activate": can_activate,
+            "login_state": login_state(person),
+            "pending": pending,
         },
     )
 
