@@ -73,7 +73,7 @@ def roster_carry_over(
     """Carry the village's roster into ``term``: every outgoing post goes on unless its id is
     in ``leaving`` (then it ends the day before the term starts); ``new`` posts start with the
     term. All or nothing; one carry-over per village and term."""
-    require(actor, "org.manage", village)
+    require(actor, "org.carry_over", village)
     _check_term(village, term)
     eve = term.start - timedelta(days=1)
     with transaction.atomic():
@@ -145,7 +145,7 @@ def roster_carry_over_import(*, actor, village: Unit, term: Term, upload) -> Ros
     """The same carry-over from a roster workbook listing the village's roster in the new term
     (the usual template): a row matching an outgoing post (same person and post) keeps it, a
     row without one starts a post, an outgoing post without a row ends."""
-    require(actor, "org.manage", village)
+    require(actor, "org.carry_over", village)
     _check_term(village, term)
     rows = read_rows(
         upload,

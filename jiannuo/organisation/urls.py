@@ -14,4 +14,6 @@ urlpatterns = [
     path("people/<int:pk>/", views.person_detail, name="person"),
     path("people/<int:pk>/posts/add/", views.post_add, name="post_add"),
     path("posts/<int:pk>/end/", views.post_end, name="post_end"),
+    path("units/<int:pk>/terms/add/", views.term_add, name="term_add"),
+    path("units/<int:pk>/terms/<int:term_pk>/carry-over/", views.carry_over, name="carry_over"),
 ]
