@@ -15,4 +15,3 @@ def open_year_q(village_field: str = "letter__village", year_field: str = "lette
         village=OuterRef(village_field), year=OuterRef(year_field), state=YearResult.CONFIRMED
     )
     return ~Q(Exists(closed))
-

@@ -6,6 +6,7 @@ app_name = "organisation"
 urlpatterns = [
     path("", views.index, name="index"),
     path("units/<int:pk>/", views.unit_detail, name="unit"),
+    path("districts/add/", views.district_add, name="district_add"),
     path("units/<int:pk>/roster/import/", views.roster_import, name="roster_import"),
     path("units/<int:pk>/roster.xlsx", views.roster_export, name="roster_export"),
     path("roster-template.xlsx", views.roster_template, name="roster_template"),

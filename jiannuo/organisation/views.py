@@ -27,10 +27,39 @@ def _xlsx(data: bytes, filename: str) -> HttpResponse:
 @login_required
 def index(request):
     units, children = selectors.unit_tree(request.user)
-    if not units:
+    if not units and not request.user.is_superuser:
         raise Http404
     roots = [u for u in units if u.parent_id not in {x.pk for x in units}]
-    return render(request, "organisation/index.html", {"roots": roots, "children": children})
+    return render(
+        request,
+        "organisation/index.html",
+        {"roots": roots, "children": children, "can_add_district": request.user.is_superuser},
+    )
+
+
+@login_required
+def district_add(request):
+    """The installation's superuser creates the district (then its first administrator on the
+    accounts page); everything below is done by the district's own people."""
+    if not request.user.is_superuser:
+        raise Http404
+    form = UnitForm(request.POST or None)
+    unit = _service_form(
+        request,
+        form,
+        lambda d: services.unit_create(
+            actor=request.user, kind=Unit.DISTRICT, name=d["name"], code=d["code"]
+        ),
+    )
+    if unit:
+        messages.success(request, _("%(name)s is added.") % {"name": unit.name})
+        return redirect("organisation:unit", pk=unit.pk)
+    return render(
+        request,
+        "organisation/form.html",
+        {"title": _("Add a district"), "form": form, "back": None, "hide_township_type": True},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
