@@ -94,11 +94,11 @@ def resolve_period(village: Unit, period: str) -> tuple[Term, int | None]:
 
 
 def period_slug(year: int | None, term: Term | None = None) -> str:
-    """``"2026"`` for a year; ``"term"`` for the current term's term letters, ``"term-<id>"``
-    for another term's (e.g. the next term, prepared before it starts)."""
+    """``"2026"`` for a year; for term letters ``"term-<id>"`` when the term is known (e.g.
+    the next term, prepared before it starts), else ``"term"`` (the current term's)."""
     if year:
         return str(year)
-    if term is not None and term != current_term(term.district):
+    if term is not None:
         return f"term-{term.pk}"
     return "term"
 
