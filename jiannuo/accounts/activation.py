@@ -175,7 +175,9 @@ def activation_issue(*, actor, person: Person) -> Issued:
     now = timezone.now()
     with transaction.atomic():
         person = (
-            Person.objects.select_for_update().select_related("village", "user").get(pk=person.pk)
+            Person.objects.select_for_update(of=("self",))
+            .select_related("village", "user")
+            .get(pk=person.pk)
         )
         _check_issuable(person, timezone.localdate())
         return _issue(actor, person, now)
@@ -190,12 +192,15 @@ def activation_issue_village(*, actor, village: Unit) -> list[Issued]:
     now = timezone.now()
     today = timezone.localdate()
     with transaction.atomic():
+        ids = set(
+            Post.objects.filter(village=village)
+            .filter(Q(end__isnull=True) | Q(end__gte=today))
+            .values_list("person_id", flat=True)
+        )
         people = list(
             Person.objects.select_for_update(of=("self",))
-            .filter(village=village)
-            .filter(Q(posts__end__isnull=True) | Q(posts__end__gte=today))
+            .filter(pk__in=ids)
             .select_related("village", "user")
-            .distinct()
             .order_by("name", "pk")
         )
         pending = set(
