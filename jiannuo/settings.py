@@ -179,6 +179,8 @@ AXES_LOCKOUT_PARAMETERS = ["username", ["ip_address", "user_agent"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_VERBOSE = False
+# Activation slips of village cadres' log-ins (and password resets): days a code stays valid.
+ACTIVATION_VALID_DAYS = envint("ACTIVATION_VALID_DAYS", "14")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

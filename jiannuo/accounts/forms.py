@@ -19,10 +19,14 @@ class LoginForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "otp_required": _("Enter the 6-digit code from your authenticator app."),
         "otp_invalid": _("The authenticator code is wrong or expired."),
+        "posts_ended": _(
+            "Your posts on the village roster have ended, so this log-in is disabled."
+        ),
     }
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
+        self._check_posts(user)
         devices = [d for d in devices_for_user(user, confirmed=True)]
         self.otp_device = None
         if not devices:
@@ -35,6 +39,37 @@ class LoginForm(AuthenticationForm):
                 self.otp_device = device
                 return
         raise forms.ValidationError(self.error_messages["otp_invalid"], code="otp_invalid")
+
+    def _check_posts(self, user):
+        """A roster person's log-in lasts while they hold a post (a post may end on a date
+        after the township recorded it; ``organisation.services.login_sync`` then could not
+        disable the log-in yet)."""
+        from django.db.models import Q
+        from django.utils import timezone
+
+        from jiannuo.organisation.models import Post
+
+        if user.is_superuser or user.is_staff or user.roles.exists():
+            return
+        person = getattr(user, "person", None)
+        if person is None:
+            return
+        today = timezone.localdate()
+        if (
+            not Post.objects.filter(person=person)
+            .filter(Q(end__isnull=True) | Q(end__gte=today))
+            .exists()
+        ):
+            raise forms.ValidationError(self.error_messages["posts_ended"], code="posts_ended")
+
+
+class ActivationForm(forms.Form):
+    username = forms.CharField(label=_("User name"), max_length=150)
+    code = forms.CharField(label=_("Activation code"), max_length=20)
+    password = forms.CharField(label=_("New password"), widget=forms.PasswordInput, strip=False)
+    password_again = forms.CharField(
+        label=_("New password again"), widget=forms.PasswordInput, strip=False
+    )
 
 
 class TokenForm(forms.Form):

@@ -117,3 +117,47 @@ class ApiToken(models.Model):
             .filter(expires_at__gt=timezone.now())
             .first()
         )
+
+
+class Activation(models.Model):
+    """A one-time activation code for the log-in of a person on a village roster.
+
+    The township prints it on an activation slip; the person types user name and code once
+    and sets a password. Only an HMAC of the code is kept, with an expiry; a wrong code counts
+    against the code, which is void after ``MAX_ATTEMPTS`` failures. Issuing a new code (a
+    password reset) voids the earlier ones.
+    """
+
+    ACTIVATE, RESET = "activate", "reset"
+    PURPOSES = [(ACTIVATE, _("First log-in")), (RESET, _("Password reset"))]
+    MAX_ATTEMPTS = 5
+
+    user = models.ForeignKey(
+        "auth.User", on_delete=models.CASCADE, related_name="activations", verbose_name=_("user")
+    )
+    person = models.ForeignKey(
+        "organisation.Person", on_delete=models.PROTECT, related_name="activations"
+    )
+    purpose = models.CharField(_("purpose"), max_length=10, choices=PURPOSES)
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(_("valid until"))
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    issued_by = models.ForeignKey(
+        "auth.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("issued by")
+    )
+    issued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = _("activation code")
+        verbose_name_plural = _("activation codes")
+        indexes = [models.Index(fields=["user", "used_at", "voided_at"])]
+
+    def __str__(self):
+        return f"{self.user} {self.purpose} {self.issued_at:%Y-%m-%d}"
+
+    @property
+    def audit_unit(self):
+        return self.person.village

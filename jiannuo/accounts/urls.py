@@ -13,5 +13,8 @@ urlpatterns = [
     path("security/totp/", views.totp_start, name="totp_start"),
     path("security/tokens/", views.token_create, name="token_create"),
     path("security/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("activate/", views.activate, name="activate"),
+    path("people/<int:pk>/activation/", views.person_activation, name="person_activation"),
+    path("villages/<int:pk>/activations/", views.village_activations, name="village_activations"),
     path("password/", views.PasswordChangeView.as_view(), name="password"),
 ]

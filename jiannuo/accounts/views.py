@@ -30,8 +30,8 @@ from jiannuo.core.roles import (
 )
 from jiannuo.organisation.models import Person, Unit
 
-from . import services, twofactor
-from .forms import GrantForm, LoginForm, OfficialForm, OtpConfirmForm, TokenForm
+from . import activation, services, twofactor
+from .forms import ActivationForm, GrantForm, LoginForm, OfficialForm, OtpConfirmForm, TokenForm
 from .models import ApiToken, RoleAssignment
 
 
@@ -288,3 +288,89 @@ def grant_revoke(request, pk):
         return redirect("accounts:users")
     messages.success(request, _("The role is revoked."))
     return redirect("accounts:users")
+
+
+# --- Log-ins of the people on village rosters (accounts.activation) ----------------------
+
+
+def activation_url(request) -> str:
+    from django.conf import settings
+
+    path = reverse("accounts:activate")
+    if settings.PUBLIC_BASE_URL:
+        return settings.PUBLIC_BASE_URL + path
+    return request.build_absolute_uri(path)
+
+
+def _slips_response(request, issued, filename):
+    from django.http import HttpResponse
+
+    from .slips import render_slips
+
+    response = HttpResponse(render_slips(issued, activation_url(request)), "application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def person_activation(request, pk):
+    """The township issues (or resets) one person's log-in: the response is the slip."""
+    from django.http import Http404
+
+    from jiannuo.core.permissions import has_perm
+    from jiannuo.organisation.models import Person
+
+    person = Person.objects.select_related("village").filter(pk=pk).first()
+    if person is None or not has_perm(request.user, "org.view", person.village):
+        raise Http404
+    try:
+        issued = activation.activation_issue(actor=request.user, person=person)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("organisation:person", pk=person.pk)
+    return _slips_response(request, [issued], f"activation-{issued.user.username}.pdf")
+
+
+@login_required
+@require_POST
+def village_activations(request, pk):
+    """Log-ins for everyone of a village with a post and no log-in yet: one PDF, a page each."""
+    from jiannuo.organisation import selectors as org_selectors
+
+    village = org_selectors.get_unit(request.user, pk)
+    try:
+        issued = activation.activation_issue_village(actor=request.user, village=village)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("organisation:unit", pk=village.pk)
+    if not issued:
+        messages.info(request, _("Everyone with a post here has a log-in already."))
+        return redirect("organisation:unit", pk=village.pk)
+    return _slips_response(request, issued, f"activation-{village.code}.pdf")
+
+
+def activate(request):
+    """First log-in with the activation slip: user name + code → own password → logged in."""
+    from django.contrib.auth import login
+
+    form = ActivationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            user = activation.account_activate(
+                username=d["username"],
+                code=d["code"],
+                password=d["password"],
+                password_again=d["password_again"],
+            )
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Your password is set; you are logged in."))
+            return redirect("core:todo")
+    return render(
+        request, "accounts/activate.html", {"form": form}, status=400 if form.errors else 200
+    )

@@ -43,3 +43,9 @@ class UnitForm(forms.Form):
         required=False,
         choices=[("town", _("Town (镇)")), ("subdistrict", _("Subdistrict (街道)"))],
     )
+
+
+class TermForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=40, help_text=_("e.g. 2027—2031年届"))
+    start = forms.DateField(label=_("Start"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("End"), widget=forms.DateInput(attrs={"type": "date"}))

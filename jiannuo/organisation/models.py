@@ -133,6 +133,13 @@ class Person(models.Model):
     def audit_unit(self):
         return self.village
 
+    @property
+    def login_state(self) -> str:
+        """none / pending / active / disabled (``accounts.activation.login_state``)."""
+        from jiannuo.accounts.activation import login_state
+
+        return login_state(self)
+
 
 class Post(models.Model):
     """A post (岗位) held by a person for a time. Pledges, counts and measures are per post."""
@@ -232,3 +239,35 @@ class PolicyVersion(models.Model):
     @property
     def audit_unit(self):
         return self.district
+
+
+class RosterCarryOver(models.Model):
+    """A village's roster carried into a new term after the election (换届): which posts went
+    on, which ended at the term's start and which began (``organisation.terms``)."""
+
+    village = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="carry_overs", verbose_name=_("village")
+    )
+    term = models.ForeignKey(
+        Term, on_delete=models.PROTECT, related_name="carry_overs", verbose_name=_("term")
+    )
+    kept = models.PositiveSmallIntegerField(_("posts kept"), default=0)
+    ended = models.PositiveSmallIntegerField(_("posts ended"), default=0)
+    started = models.PositiveSmallIntegerField(_("posts started"), default=0)
+    by = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("roster carried into a term")
+        verbose_name_plural = _("rosters carried into a term")
+        constraints = [
+            models.UniqueConstraint(fields=["village", "term"], name="carry_over_once_per_term"),
+        ]
+
+    def __str__(self):
+        return f"{self.village} → {self.term}"
+
+    @property
+    def audit_unit(self):
+        return self.village

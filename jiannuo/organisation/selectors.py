@@ -37,6 +37,7 @@ def village_roster(village: Unit, day=None):
     posts = Post.objects.filter(active_posts_q(day)).order_by("kind", "start")
     return (
         Person.objects.filter(village=village)
+        .select_related("user")
         .prefetch_related(Prefetch("posts", queryset=posts, to_attr="active_posts"))
         .order_by("name")
     )

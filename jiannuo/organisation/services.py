@@ -10,6 +10,7 @@ from datetime import date
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiannuo.core import audit
@@ -102,15 +103,20 @@ def _check_single_holder(*, village, kind, person, start, end, exclude_post=None
         )
 
 
-def person_create(
-    *, actor, village: Unit, name: str, phone: str, gender: str = "", birth_date: date | None = None
-) -> Person:
-    require(actor, "org.manage", village)
+def _person_fields(name: str, phone: str) -> tuple[str, str]:
     name, phone = (name or "").strip(), (phone or "").strip()
     if not name or len(name) > 40:
         raise ServiceError(_("A name of 1 to 40 characters is required."), code="name")
     if not roster.PHONE_RE.match(phone):
         raise ServiceError(_("“%(value)s” is not a phone number.") % {"value": phone}, code="phone")
+    return name, phone
+
+
+def person_create(
+    *, actor, village: Unit, name: str, phone: str, gender: str = "", birth_date: date | None = None
+) -> Person:
+    require(actor, "org.manage", village)
+    name, phone = _person_fields(name, phone)
     with transaction.atomic():
         if Person.objects.filter(village=village, name=name, phone=phone).exists():
             raise ServiceError(
@@ -129,6 +135,51 @@ def person_create(
     return person
 
 
+def person_create_locked(actor, *, village: Unit, name: str, phone: str) -> Person:
+    """Inside the caller's transaction: the village's person with this name and phone (the
+    roster's identity), created when new."""
+    name, phone = _person_fields(name, phone)
+    person = (
+        Person.objects.select_for_update()
+        .select_related("village")
+        .filter(village=village, name=name, phone=phone)
+        .first()
+    )
+    if person is None:
+        person = Person.objects.create(village=village, name=name, phone=phone)
+        audit.record(actor, "person.create", person, changes={"name": name, "phone": phone})
+    return person
+
+
+def _post_create(actor, person: Person, kind: str, start: date, end: date | None) -> Post:
+    """Inside the caller's transaction (person row locked): checks and writes one post."""
+    if kind not in dict(Post.KINDS):
+        raise ServiceError(_("Unknown post."), code="kind")
+    if end is not None and end < start:
+        raise ServiceError(_("The end date is before the start date."), code="dates")
+    _check_single_holder(village=person.village, kind=kind, person=person, start=start, end=end)
+    overlap = Post.objects.filter(person=person, kind=kind).filter(
+        Q(end__isnull=True) | Q(end__gte=start)
+    )
+    if end is not None:
+        overlap = overlap.filter(start__lte=end)
+    if overlap.exists():
+        raise ServiceError(
+            _("%(name)s already holds this post in that period.") % {"name": person.name},
+            code="post_held",
+        )
+    post = Post.objects.create(
+        person=person, village=person.village, kind=kind, start=start, end=end
+    )
+    audit.record(
+        actor,
+        "post.assign",
+        post,
+        changes={"person": person.pk, "kind": kind, "start": start, "end": end},
+    )
+    return post
+
+
 def post_assign(*, actor, person: Person, kind: str, start: date, end: date | None = None) -> Post:
     require(actor, "org.manage", person.village)
     if kind not in dict(Post.KINDS):
@@ -136,27 +187,9 @@ def post_assign(*, actor, person: Person, kind: str, start: date, end: date | No
     if end is not None and end < start:
         raise ServiceError(_("The end date is before the start date."), code="dates")
     with transaction.atomic():
-        Person.objects.select_for_update().get(pk=person.pk)
-        _check_single_holder(village=person.village, kind=kind, person=person, start=start, end=end)
-        overlap = Post.objects.filter(person=person, kind=kind).filter(
-            Q(end__isnull=True) | Q(end__gte=start)
-        )
-        if end is not None:
-            overlap = overlap.filter(start__lte=end)
-        if overlap.exists():
-            raise ServiceError(
-                _("%(name)s already holds this post in that period.") % {"name": person.name},
-                code="post_held",
-            )
-        post = Post.objects.create(
-            person=person, village=person.village, kind=kind, start=start, end=end
-        )
-        audit.record(
-            actor,
-            "post.assign",
-            post,
-            changes={"person": person.pk, "kind": kind, "start": start, "end": end},
-        )
+        person = Person.objects.select_for_update().select_related("village").get(pk=person.pk)
+        post = _post_create(actor, person, kind, start, end)
+        login_sync(actor, person)
         _roles_changed(actor, person)
     return post
 
@@ -180,8 +213,39 @@ def post_end(*, actor, post: Post, end: date) -> Post:
         post.end = end
         post.save(update_fields=["end"])
         audit.record(actor, "post.end", post, changes={"end": [before, end]})
+        login_sync(actor, post.person)
         _roles_changed(actor, post.person)
     return post
+
+
+def login_sync(actor, person: Person, day: date | None = None) -> None:
+    """A person's log-in follows their posts: disabled (never deleted) when no post is held on
+    ``day`` or later, enabled again when a post is assigned and the log-in had a password.
+
+    Runs inside the caller's transaction; writes an audit row when the state changes."""
+    if person.user_id is None:
+        return
+    from django.contrib.auth.models import User
+
+    day = day or timezone.localdate()
+    user = User.objects.select_for_update().get(pk=person.user_id)
+    if user.is_superuser or user.is_staff or user.roles.exists():
+        return  # township/district accounts follow their role assignments, not the roster
+    holds = (
+        Post.objects.filter(person=person).filter(Q(end__isnull=True) | Q(end__gte=day)).exists()
+    )
+    if user.is_active and not holds:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        audit.record(
+            actor, "account.disable", user, unit=person.village, changes={"person": person.pk}
+        )
+    elif not user.is_active and holds and user.has_usable_password():
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        audit.record(
+            actor, "account.enable", user, unit=person.village, changes={"person": person.pk}
+        )
 
 
 def roster_scope_villages(unit: Unit) -> dict[str, int]:
@@ -306,6 +370,8 @@ def roster_import(*, actor, unit: Unit, upload) -> dict:
                         unit=row.village_id,
                         changes={"end": [old, row.end]},
                     )
+            for person in {people[(r.village_id, r.name, r.phone)] for r in clean}:
+                login_sync(actor, person)
             audit.record(actor, "roster.import", unit, changes={"rows": len(clean), **counts})
     except IntegrityError as exc:
         raise ServiceError(

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -8,10 +10,10 @@ from jiannuo.core.errors import ServiceError
 from jiannuo.core.excel import XLSX_CONTENT_TYPE
 from jiannuo.core.permissions import has_perm
 
-from . import selectors, services
+from . import selectors, services, terms
 from .bodies import BODIES
-from .forms import PersonForm, PostEndForm, PostForm, RosterUploadForm, UnitForm
-from .models import Person, Post, Unit
+from .forms import PersonForm, PostEndForm, PostForm, RosterUploadForm, TermForm, UnitForm
+from .models import Person, Post, RosterCarryOver, Term, Unit
 
 POST_ORDER = {kind: i for i, (kind, _label) in enumerate(Post.KINDS)}
 
@@ -25,10 +27,39 @@ def _xlsx(data: bytes, filename: str) -> HttpResponse:
 @login_required
 def index(request):
     units, children = selectors.unit_tree(request.user)
-    if not units:
+    if not units and not request.user.is_superuser:
         raise Http404
     roots = [u for u in units if u.parent_id not in {x.pk for x in units}]
-    return render(request, "organisation/index.html", {"roots": roots, "children": children})
+    return render(
+        request,
+        "organisation/index.html",
+        {"roots": roots, "children": children, "can_add_district": request.user.is_superuser},
+    )
+
+
+@login_required
+def district_add(request):
+    """The installation's superuser creates the district (then its first administrator on the
+    accounts page); everything below is done by the district's own people."""
+    if not request.user.is_superuser:
+        raise Http404
+    form = UnitForm(request.POST or None)
+    unit = _service_form(
+        request,
+        form,
+        lambda d: services.unit_create(
+            actor=request.user, kind=Unit.DISTRICT, name=d["name"], code=d["code"]
+        ),
+    )
+    if unit:
+        messages.success(request, _("%(name)s is added.") % {"name": unit.name})
+        return redirect("organisation:unit", pk=unit.pk)
+    return render(
+        request,
+        "organisation/form.html",
+        {"title": _("Add a district"), "form": form, "back": None, "hide_township_type": True},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -52,9 +83,17 @@ def unit_detail(request, pk):
         ctx["bodies"] = bodies
         ctx["no_supervision"] = not bodies[2]["members"]
         ctx["people"] = people
+        ctx["can_activate"] = has_perm(request.user, "accounts.activate", unit)
+        if has_perm(request.user, "org.carry_over", unit):
+            ctx["carry_over_term"] = terms.term_for_carry_over(unit)
+        ctx["carry_overs"] = list(
+            RosterCarryOver.objects.filter(village=unit).select_related("term")
+        )
         return render(request, "organisation/village.html", ctx)
     ctx["children"] = list(unit.children.order_by("path"))
+    ctx["terms"] = list(terms.terms_of(unit))
     ctx["can_add_units"] = has_perm(request.user, "org.manage_units", unit)
+    ctx["can_open_terms"] = unit.kind == Unit.DISTRICT and ctx["can_add_units"]
     return render(request, "organisation/unit.html", ctx)
 
 
@@ -111,13 +150,26 @@ def person_detail(request, pk):
     person = Person.objects.select_related("village").filter(pk=pk).first()
     if person is None or not has_perm(request.user, "org.view", person.village):
         raise Http404
+    from jiannuo.accounts.activation import login_state
+    from jiannuo.accounts.models import Activation
+
+    can_activate = has_perm(request.user, "accounts.activate", person.village)
+    pending = None
+    if can_activate and person.user_id:
+        pending = Activation.objects.filter(
+            user_id=person.user_id, used_at__isnull=True, voided_at__isnull=True
+        ).first()
     return render(
         request,
         "organisation/person.html",
         {
             "person": person,
             "posts": person.posts.order_by("-start"),
+            "can_manage": has_perm(request.user, "org.manage", person.village),
             "can_see_personal": has_perm(request.user, "org.view_personal", person.village),
+            "can_activate": can_activate,
+            "login_state": login_state(person),
+            "pending": pending,
         },
     )
 
@@ -258,4 +310,128 @@ def post_end(request, pk):
             "back": post.village,
         },
         status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def term_add(request, pk):
+    """The district opens a new term of office for its villages."""
+    district = selectors.get_unit(request.user, pk)
+    if district.kind != Unit.DISTRICT or not has_perm(request.user, "org.manage_units", district):
+        raise Http404
+    form = TermForm(request.POST or None)
+    term = _service_form(
+        request,
+        form,
+        lambda d: terms.term_open(
+            actor=request.user, district=district, name=d["name"], start=d["start"], end=d["end"]
+        ),
+    )
+    if term:
+        messages.success(request, _("The term %(name)s is open.") % {"name": term.name})
+        return redirect("organisation:unit", pk=district.pk)
+    return render(
+        request,
+        "organisation/form.html",
+        {"title": _("Open a new term"), "form": form, "back": district},
+        status=400 if form.errors else 200,
+    )
+
+
+NEW_ROWS = 6
+
+
+def _carry_over_entries(post) -> tuple[set[int], list[terms.NewPost], list[str]]:
+    """The carry-over form's fields: ``post-<id>`` = keep/leave, ``new-<i>-*`` rows."""
+    leaving = {
+        int(key[5:])
+        for key, value in post.items()
+        if key.startswith("post-") and value == "leave"
+        if key[5:].isdigit()
+    }
+    new, problems = [], []
+    kinds = dict(Post.KINDS)
+    for i in range(NEW_ROWS):
+        kind = post.get(f"new-{i}-kind", "")
+        person = post.get(f"new-{i}-person", "")
+        name = post.get(f"new-{i}-name", "").strip()
+        phone = post.get(f"new-{i}-phone", "").strip()
+        if not (kind or person or name or phone):
+            continue
+        if kind not in kinds:
+            problems.append(_("Row %(n)s: choose a post.") % {"n": i + 1})
+            continue
+        if person.isdigit():
+            new.append(terms.NewPost(kind=kind, person_id=int(person)))
+        elif name and phone:
+            new.append(terms.NewPost(kind=kind, name=name, phone=phone))
+        else:
+            problems.append(
+                _("Row %(n)s: choose a person of the roster, or give a name and a phone.")
+                % {"n": i + 1}
+            )
+    return leaving, new, problems
+
+
+@login_required
+def carry_over(request, pk, term_pk):
+    """The township carries a village's roster into a new term: one form, or a workbook."""
+    village = selectors.get_unit(request.user, pk)
+    term = Term.objects.filter(pk=term_pk, district_id=village.district_id).first()
+    if (
+        village.kind != Unit.VILLAGE
+        or term is None
+        or not has_perm(request.user, "org.carry_over", village)
+    ):
+        raise Http404
+    done = RosterCarryOver.objects.filter(village=village, term=term).first()
+    errors, problems = [], []
+    status = 200
+    if request.method == "POST" and done is None:
+        try:
+            if request.FILES.get("file"):
+                done = terms.roster_carry_over_import(
+                    actor=request.user, village=village, term=term, upload=request.FILES["file"]
+                )
+            else:
+                leaving, new, errors = _carry_over_entries(request.POST)
+                if not errors:
+                    done = terms.roster_carry_over(
+                        actor=request.user, village=village, term=term, leaving=leaving, new=new
+                    )
+        except ServiceError as exc:
+            errors.append(exc.message)
+            problems = exc.details
+        if done is not None:
+            messages.success(
+                request,
+                _(
+                    "The roster is carried into %(term)s: %(kept)s posts go on, %(ended)s "
+                    "ended, %(started)s new."
+                )
+                % {
+                    "term": term.name,
+                    "kept": done.kept,
+                    "ended": done.ended,
+                    "started": done.started,
+                },
+            )
+            return redirect("organisation:unit", pk=village.pk)
+        status = 400
+    return render(
+        request,
+        "organisation/carry_over.html",
+        {
+            "village": village,
+            "term": term,
+            "done": done,
+            "outgoing": list(terms.outgoing_posts(village, term)),
+            "people": list(Person.objects.filter(village=village).order_by("name")),
+            "kinds": Post.KINDS,
+            "rows": range(NEW_ROWS),
+            "errors": errors,
+            "problems": problems,
+            "eve": term.start - timedelta(days=1),
+        },
+        status=status,
     )

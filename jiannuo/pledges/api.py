@@ -267,6 +267,19 @@ def letters_prepare(request, village_id: int, data: PrepareIn):
     return Status(201, [_letter_out(x) for x in created])
 
 
+@router.post(
+    "/pledges/villages/{village_id}/letters/from-previous", response={201: list[LetterOut]}
+)
+def letters_start_from_previous(request, village_id: int, data: PrepareIn):
+    """Prepare a year's letters and start each new one from last year's letter: items and
+    clauses copied as drafts (deadlines a year on), to be edited and approved again."""
+    from .rollover import letters_start_from_previous
+
+    village, term, year = _period(request.user, village_id, data.term_id, data.year)
+    started = letters_start_from_previous(actor=request.user, village=village, term=term, year=year)
+    return Status(201, [_letter_out(x) for x in started])
+
+
 @router.get("/pledges/letters/{letter_id}", response=LetterDetail)
 def letter(request, letter_id: int):
     letter = selectors.get_letter(request.user, letter_id)

@@ -77,6 +77,11 @@ def resolve_period(village: Unit, period: str) -> tuple[Term, int | None]:
         if term is None:
             raise Http404
         return term, None
+    if period.startswith("term-") and period[5:].isdigit():
+        term = Term.objects.filter(pk=int(period[5:]), district_id=village.district_id).first()
+        if term is None:
+            raise Http404
+        return term, None
     if not period.isdigit():
         raise Http404
     year = int(period)
@@ -88,8 +93,14 @@ def resolve_period(village: Unit, period: str) -> tuple[Term, int | None]:
     return term, year
 
 
-def period_slug(year: int | None) -> str:
-    return str(year) if year else "term"
+def period_slug(year: int | None, term: Term | None = None) -> str:
+    """``"2026"`` for a year; for term letters ``"term-<id>"`` when the term is known (e.g.
+    the next term, prepared before it starts), else ``"term"`` (the current term's)."""
+    if year:
+        return str(year)
+    if term is not None:
+        return f"term-{term.pk}"
+    return "term"
 
 
 def default_year(day: date | None = None) -> int:

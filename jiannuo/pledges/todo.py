@@ -20,8 +20,17 @@ from .models import LetterVersion
 from .selectors import period_slug
 
 
-def _period_url(village_id, year) -> str:
-    return reverse("pledges:period", args=[village_id, period_slug(year)])
+def _period_url(village_id, year, term=None) -> str:
+    return reverse("pledges:period", args=[village_id, period_slug(year, term)])
+
+
+def _open_years() -> Q:
+    """Letters of a year whose results are confirmed do not nag (issue #14)."""
+    try:
+        from jiannuo.evaluation.closing import open_year_q
+    except ImportError:  # the year-end step is not installed
+        return Q()
+    return open_year_q()
 
 
 def _letter_name(letter) -> str:
@@ -42,7 +51,7 @@ def pledges_todo(user):
                 user, "pledges.edit_own", field="letter__village"
             )
         versions = (
-            LetterVersion.objects.filter(scope, number=F("letter__current_number"))
+            LetterVersion.objects.filter(scope, _open_years(), number=F("letter__current_number"))
             .exclude(state__in=rules.FINAL_STATES | {rules.SUBMITTED})
             .select_related("letter__village", "letter__post__person", "letter__term")
             .order_by("letter__village__path", "letter__year", "letter_id")
@@ -52,9 +61,9 @@ def pledges_todo(user):
         for v in versions:
             letter = v.letter
             letter.current = v
-            key = (letter.village, letter.year)
+            key = (letter.village, letter.year, letter.term)
             groups.setdefault(key, {}).setdefault(v.state, []).append(letter)
-        for (village, year), states in groups.items():
+        for (village, year, term), states in groups.items():
             period = _("year %(year)s") % {"year": year} if year else _("term")
             for letter in states.get(rules.RETURNED, []):
                 out.append(
@@ -77,7 +86,7 @@ def pledges_todo(user):
                             "%(village)s %(period)s: %(count)s draft letters have problems to fix"
                         )
                         % {"village": village.name, "period": period, "count": len(blocked)},
-                        url=reverse("pledges:period", args=[village.pk, period_slug(year)]),
+                        url=_period_url(village.pk, year, term),
                         detail=_("The quality check blocks the next step until they are fixed."),
                     )
                 )
@@ -122,7 +131,7 @@ def pledges_todo(user):
                         TodoItem(
                             step="pledges",
                             title=title % {"village": village.name, "period": period},
-                            url=reverse(name, args=[village.pk, period_slug(year)]),
+                            url=reverse(name, args=[village.pk, period_slug(year, term)]),
                             detail=ngettext("%(count)s letter", "%(count)s letters", len(letters))
                             % {"count": len(letters)},
                         )
@@ -131,6 +140,7 @@ def pledges_todo(user):
         waiting = (
             LetterVersion.objects.filter(
                 scope_q(user, "pledges.approve", field="letter__village"),
+                _open_years(),
                 number=F("letter__current_number"),
                 state=rules.SUBMITTED,
             )

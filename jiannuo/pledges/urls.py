@@ -9,6 +9,11 @@ urlpatterns = [
     path("items-template.xlsx", views.items_template, name="items_template"),
     path("villages/<int:village_id>/<slug:period>/", views.period_page, name="period"),
     path("villages/<int:village_id>/<slug:period>/prepare/", views.prepare, name="prepare"),
+    path(
+        "villages/<int:village_id>/<slug:period>/from-previous/",
+        views.start_from_previous,
+        name="start_from_previous",
+    ),
     path("villages/<int:village_id>/<slug:period>/submit/", views.submit_all, name="submit_all"),
     path(
         "villages/<int:village_id>/<slug:period>/joint-meeting/",

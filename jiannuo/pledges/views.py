@@ -81,7 +81,8 @@ def period_page(request, village_id, period):
             "village": village,
             "term": term,
             "year": year,
-            "period": selectors.period_slug(year),
+            "period": selectors.period_slug(year, term),
+            "term_period": selectors.period_slug(None, term),
             "period_label": (
                 _("year %(year)s") % {"year": year}
                 if year
@@ -113,6 +114,31 @@ def prepare(request, village_id, period):
     else:
         messages.success(
             request, _("%(count)s letter(s) prepared from the roster.") % {"count": len(created)}
+        )
+    return redirect("pledges:period", village.pk, period)
+
+
+@login_required
+@require_POST
+def start_from_previous(request, village_id, period):
+    """A new year's letters started from last year's: items copied as drafts, to be edited."""
+    from .rollover import letters_start_from_previous
+
+    village, term, year = _period(request, village_id, period)
+    try:
+        started = letters_start_from_previous(
+            actor=request.user, village=village, term=term, year=year
+        )
+    except ServiceError as exc:
+        _error(request, exc)
+    else:
+        messages.success(
+            request,
+            _(
+                "%(count)s letter(s) started from last year's; the items are drafts: edit them "
+                "before the joint meeting."
+            )
+            % {"count": len(started)},
         )
     return redirect("pledges:period", village.pk, period)
 
@@ -159,7 +185,7 @@ def _letter_context(request, letter: Letter) -> dict:
         "can_decide": can_decide,
         "actions": [(a, ACTION_LABELS[a]) for a in actions],
         "decision_form": DecisionForm(initial={"version": letter.version}),
-        "period": selectors.period_slug(letter.year),
+        "period": selectors.period_slug(letter.year, letter.term),
         "state_labels": STATE_LABELS,
         "action_labels": ACTION_LABELS,
     }

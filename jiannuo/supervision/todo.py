@@ -30,6 +30,15 @@ LITTLE_PROGRESS_BELOW = 50
 RECTIFY_NEAR_DAYS = 7
 
 
+def _open_years() -> Q:
+    """Items of a year whose results are confirmed stop nagging (issue #14)."""
+    try:
+        from jiannuo.evaluation.closing import open_year_q
+    except ImportError:  # the year-end step is not installed
+        return Q()
+    return open_year_q()
+
+
 def _item_url(row) -> str:
     return reverse("supervision:item", args=[row.signed.letter_id, row.item.code])
 
@@ -49,7 +58,7 @@ def supervision_items(user, today=None) -> list[TodoItem]:
         branch_of = {v for _p, k, v in posts if k == Post.BRANCH_SECRETARY}
         rows = [
             r
-            for r in selectors.tracked(user, today=today)
+            for r in selectors.tracked(user, today=today, q=_open_years())
             if r.item.responsible_post_id in mine
             or (r.letter.kind == Letter.TEAM and r.letter.village_id in branch_of)
         ]
