@@ -13,6 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from jiannuo.core.clients import parse_networks as _parse_networks
+
 
 def envbool(name: str, default: str) -> bool:
     return os.getenv(name, default).strip().lower() in ("1", "true", "yes", "on")
@@ -45,6 +47,9 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = [h.strip() for h in os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
 CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated;
+# jiannuo/core/clients.py). Empty: the header is ignored and REMOTE_ADDR is the client.
+TRUSTED_PROXIES = _parse_networks(os.getenv("TRUSTED_PROXIES", ""))
 
 INSTALLED_APPS = [
     "django.contrib.auth",
