@@ -52,7 +52,7 @@ def concrete(route: str) -> list[str]:
 GET_FIELDS = ("a", "b", "measure", "page", "run", "sent", "size", "state", "todo", "township",
               "unit", "year")  # fmt: skip
 POST_FIELDS = ("abstain", "accept", "against", "approve", "attendance", "consent", "content_hash",
-               "district", "for_", "last4", "letter", "members", "method", "name", "new_deadline",
+               "district", "for_", "phone", "letter", "members", "method", "name", "new_deadline",
                "new_target", "new_text", "note", "notes", "person", "place", "posted_on", "reason",
                "reasons", "response", "role", "scheduled_at", "township", "version", "village",
                "villages", "year", "year_from", "pk", "voter", "target", "tally", "code")  # fmt: skip
