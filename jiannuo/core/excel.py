@@ -143,8 +143,11 @@ class SheetRow:
     values: dict
 
 
-def read_rows(upload, headers: list[str], *, max_bytes: int, max_rows: int) -> list[SheetRow]:
-    """The data rows of the first sheet as dicts keyed by ``headers``.
+def read_rows(
+    upload, headers: list[str], *, max_bytes: int, max_rows: int, optional=()
+) -> list[SheetRow]:
+    """The data rows of the first sheet as dicts keyed by ``headers`` (and by each of the
+    ``optional`` headers the sheet has).
 
     Raises ServiceError (nothing read) for an oversized, malformed or wrongly shaped file.
     """
@@ -168,7 +171,7 @@ def read_rows(upload, headers: list[str], *, max_bytes: int, max_rows: int) -> l
             _("The Excel file cannot be read: it may be damaged."), code="file_type"
         ) from exc
     try:
-        return _sheet_rows(wb, headers, max_rows=max_rows)
+        return _sheet_rows(wb, headers, max_rows=max_rows, optional=optional)
     except ServiceError:
         raise
     except Exception as exc:  # a damaged sheet found while streaming
@@ -179,7 +182,7 @@ def read_rows(upload, headers: list[str], *, max_bytes: int, max_rows: int) -> l
         wb.close()
 
 
-def _sheet_rows(wb, headers: list[str], *, max_rows: int) -> list[SheetRow]:
+def _sheet_rows(wb, headers: list[str], *, max_rows: int, optional=()) -> list[SheetRow]:
     ws = wb.worksheets[0]
     # Stream without trusting the declared dimension (it could pad every row to 16,384 columns
     # and the sheet to a million rows) and never widen a row beyond MAX_COLUMNS.
@@ -197,7 +200,7 @@ def _sheet_rows(wb, headers: list[str], *, max_rows: int) -> list[SheetRow]:
             % {"columns": "、".join(missing)},
             code="headers",
         )
-    index = {h: found.index(h) for h in headers}
+    index = {h: found.index(h) for h in [*headers, *(h for h in optional if h in found)]}
     out = []
     too_many = ServiceError(
         _("The file has more than %(max)s rows.") % {"max": max_rows}, code="too_many_rows"

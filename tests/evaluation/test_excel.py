@@ -31,7 +31,8 @@ def rows_of(data):
 
 def test_verdicts_round_trip(tree, cast, letters, group):
     rows = rows_of(excel.verdicts_export(tree.a1, YEAR))
-    assert rows[0] == excel.VERDICT_HEADERS and len(rows) == 1 + len(all_items(letters))
+    assert rows[0] == [*excel.VERDICT_HEADERS, excel.VERDICT_VERSION]
+    assert len(rows) == 1 + len(all_items(letters))
     filled = [[r[0], *r[1:5], "完成", "", "台账"] for r in rows[1:]]
     filled[0][5:7] = ["未完成", "失职"]
     n = excel.verdicts_import(
