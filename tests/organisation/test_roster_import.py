@@ -255,5 +255,5 @@ def test_hostile_workbooks_are_refused_with_a_clear_message_and_nothing_saved(
             HTTP_ACCEPT_LANGUAGE="zh-hans",
         )
     assert r.status_code == 400
-    assert "模板" in r.content.decode()  # "copy only the data rows into the template"
+    assert "请只把数据行复制到模板中再上传" in r.content.decode()
     assert _snapshot() == before
