@@ -11,7 +11,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE as _csp_nonce
 from django.utils.translation import gettext_lazy as _
+
+from jiannuo.core.clients import parse_networks as _parse_networks
 
 
 def envbool(name: str, default: str) -> bool:
@@ -65,6 +68,9 @@ def _audit_key() -> str:
 AUDIT_KEY = _audit_key()
 ALLOWED_HOSTS = [h.strip() for h in os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
 CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated;
+# jiannuo/core/clients.py). Empty: the header is ignored and REMOTE_ADDR is the client.
+TRUSTED_PROXIES = _parse_networks(os.getenv("TRUSTED_PROXIES", ""))
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -94,11 +100,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "jiannuo.core.guards.InputGuardMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "jiannuo.accounts.twofactor.TwoFactorMiddleware",
@@ -152,6 +160,15 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache holds throttle counters (ceremony check-in). Files in the data directory are shared
+# by all gunicorn workers of one machine and need no server; CACHE_DIR moves them.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.getenv("CACHE_DIR", str(DATA_DIR / "cache")),
+    }
+}
+
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -188,6 +205,24 @@ SESSION_COOKIE_AGE = envint("SESSION_HOURS", "8") * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every response (django-csp). Scripts only from our own static
+# files (htmx, ECharts, jiannuo/*.js): no inline script, no eval; a template that truly needs
+# an inline script nonces it with {{ request.csp_nonce }}. Inline styles stay allowed: ECharts
+# writes style attributes into its tooltips and they cannot run code (docs/ARCHITECTURE.md).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", _csp_nonce],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 

@@ -9,3 +9,8 @@ application = get_wsgi_application()
 from jiannuo.evaluation.intake import dispatch  # noqa: E402  (needs django.setup() above)
 
 application = dispatch(application)
+
+# Over-nested JSON is refused before the ballot lane or Django parses it (jiannuo/core/guards.py).
+from jiannuo.core.guards import json_depth_guard  # noqa: E402
+
+application = json_depth_guard(application)

@@ -34,6 +34,16 @@ def pytest_configure(config):
 
     # Fast hashing in tests; real PBKDF2 in the product.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Throttles (ceremony check-in) count in the cache: one per test process, emptied per test.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
 
 
 @pytest.fixture

@@ -33,6 +33,15 @@ class ConflictError(ServiceError):
         super().__init__(message, code=code, details=details)
 
 
+class Throttled(ServiceError):
+    """Too many attempts from this client or at this target: try later (429)."""
+
+    status = 429
+
+    def __init__(self, message, *, code="too_many_attempts", details=None):
+        super().__init__(message, code=code, details=details)
+
+
 def check_version(current: int, expected, message) -> None:
     """Optimistic locking: ``expected`` is the version the user read (a form field or the API;
     ``None``: no check). A value that is not a version number is refused (400); a stale one is

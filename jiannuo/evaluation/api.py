@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from jiannuo.core.errors import ServiceError
+from jiannuo.core.permissions import has_perm, scope_q
 from jiannuo.organisation.models import Post, Unit
 from jiannuo.pledges.models import PledgeItem
 
@@ -46,6 +47,8 @@ class VerdictIn(Schema):
     verdict: str
     reason: str = ""
     evidence: str = ""
+    # The version of the verdict read (absent or 0: none was read). Changing an existing
+    # verdict without its current version answers 409 with both versions.
     version: int | None = None
 
 
@@ -213,7 +216,13 @@ def groups(request, year: int | None = None):
 
 @router.post("/evaluation/verdicts", response={201: VerdictOut})
 def verdict(request, payload: VerdictIn):
-    item = get_object_or_404(PledgeItem, pk=payload.item_id)
+    # Scope before state: an item outside the user's scope is a 404 whatever its state.
+    item = get_object_or_404(
+        PledgeItem.objects.filter(
+            scope_q(request.user, "evaluation.view", field="letter_version__letter__village")
+        ),
+        pk=payload.item_id,
+    )
     row = services.verdict_record(
         actor=request.user,
         item=item,

@@ -17,6 +17,9 @@ MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000
 
 VERDICT_HEADERS = ["事项ID", "承诺书", "编号", "类别", "承诺内容", "结论", "原因", "依据"]
+# The version of each verdict when the sheet was exported: importing over a verdict changed
+# since then is a conflict naming the row (issue #12: verdicts silently overwrote each other).
+VERDICT_VERSION = "版本"
 VERDICT_LABELS = {"完成": "fulfilled", "部分完成": "partly", "未完成": "not_fulfilled"}
 REASON_LABELS = {"客观原因": "objective", "失职": "dereliction", "其他": "other", "": ""}
 TALLY_HEADERS = ["对象ID", "测评对象", "发出", "收回", "废票", "满意", "基本满意", "不满意", "弃权"]
@@ -30,11 +33,11 @@ OPTION_COLUMNS = {
 
 def _in_row(number: int, exc: ServiceError, details=None) -> ServiceError:
     """``exc`` refused the file's row ``number``: the same error, naming the row."""
-    return ServiceError(
-        _("Row %(row)s: %(error)s") % {"row": number, "error": exc.message},
-        code=exc.code,
-        details=details,
-    )
+    message = _("Row %(row)s: %(error)s") % {"row": number, "error": exc.message}
+    if details is None:  # e.g. a conflict's two versions, now naming the row
+        details = [{"row": number, "message": str(exc.message), **d} for d in exc.details]
+    # The same kind of error: a conflict stays a 409.
+    return exc.__class__(message, code=exc.code, details=details)
 
 
 def _rows_error(errors):
@@ -68,11 +71,12 @@ def verdicts_export(village, year) -> bytes:
                     back.get(v.verdict, "") if v else "",
                     reasons.get(v.reason, "") if v else "",
                     v.evidence if v else "",
+                    v.version if v else 0,
                 ]
             )
     return workbook(
         "考核结论",
-        VERDICT_HEADERS,
+        [*VERDICT_HEADERS, VERDICT_VERSION],
         rows,
         widths={"承诺内容": 40, "依据": 30, "承诺书": 20},
         choices={"结论": list(VERDICT_LABELS), "原因": [k for k in REASON_LABELS if k]},
@@ -83,7 +87,13 @@ def verdicts_import(*, actor, village, year, upload) -> int:
     """All rows or none: every row is checked before anything is saved."""
     from jiannuo.pledges.models import PledgeItem
 
-    rows = read_rows(upload, VERDICT_HEADERS, max_bytes=MAX_BYTES, max_rows=MAX_ROWS)
+    rows = read_rows(
+        upload,
+        VERDICT_HEADERS,
+        max_bytes=MAX_BYTES,
+        max_rows=MAX_ROWS,
+        optional=[VERDICT_VERSION],
+    )
     items = {
         i.pk: i
         for i in PledgeItem.objects.filter(
@@ -115,14 +125,20 @@ def verdicts_import(*, actor, village, year, upload) -> int:
                 }
             )
         else:
-            todo.append((row.number, item, verdict, reason, str(v["依据"] or "")))
+            version = v.get(VERDICT_VERSION)
+            todo.append((row.number, item, verdict, reason, str(v["依据"] or ""), version))
     if errors:
         _rows_error(errors)
     with transaction.atomic():
-        for number, item, verdict, reason, evidence in todo:
+        for number, item, verdict, reason, evidence, version in todo:
             try:
                 services.verdict_record(
-                    actor=actor, item=item, verdict=verdict, reason=reason, evidence=evidence
+                    actor=actor,
+                    item=item,
+                    verdict=verdict,
+                    reason=reason,
+                    evidence=evidence,
+                    version=version,
                 )
             except ServiceError as exc:
                 raise _in_row(number, exc) from exc

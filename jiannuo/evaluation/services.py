@@ -197,7 +197,12 @@ def _require_assessor(actor, village: Unit, year: int) -> None:
 def verdict_record(
     *, actor, item: PledgeItem, verdict: str, reason: str = "", evidence: str = "", version=None
 ) -> Verdict:
-    """§三.6: the assessment group's verdict on one pledged item of a letter in force."""
+    """§三.6: the assessment group's verdict on one pledged item of a letter in force.
+
+    ``version`` is the version of the verdict the user read; ``None`` (or 0) means they saw no
+    verdict. Changing an existing verdict without naming its current version is a conflict
+    (409 with both versions): two assessors never silently overwrite each other.
+    """
     signed = (
         SignedLetter.objects.filter(version_id=item.letter_version_id, superseded_at__isnull=True)
         .select_related("letter", "letter__village")
@@ -222,8 +227,12 @@ def verdict_record(
         reason = ""
     evidence = (evidence or "").strip()
     integrity.require_intact(signed)  # a verdict is on the signed text, not on an edited row
+    if version in ("", None):
+        version = None
     with transaction.atomic():
         _not_confirmed(village, year)
+        # The item's row orders concurrent first verdicts too (no verdict row to lock yet).
+        PledgeItem.objects.select_for_update().filter(pk=item.pk).first()
         row = Verdict.objects.select_for_update().filter(item=item).first()
         before = None
         if row is None:
@@ -231,8 +240,12 @@ def verdict_record(
         else:
             check_version(
                 row.version,
-                version,
-                _("Someone else changed this verdict meanwhile; reload and try again."),
+                0 if version is None else version,
+                _(
+                    "Someone else changed this verdict meanwhile (you read version "
+                    "%(yours)s, it is now version %(current)s); reload and try again."
+                )
+                % {"yours": version or 0, "current": row.version},
             )
             before = {"verdict": row.verdict, "reason": row.reason}
             row.version += 1

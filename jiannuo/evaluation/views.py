@@ -179,7 +179,10 @@ def village_year_act(request, village_id: int, year: int, action: str):
     here = reverse("evaluation:village_year", args=[village.pk, year])
     try:
         if action == "verdict":
-            item = PledgeItem.objects.filter(pk=post.get("item") or 0).first()
+            # Scope before state: only this (visible) village's items are found.
+            item = PledgeItem.objects.filter(
+                pk=ids.pk(post.get("item")), letter_version__letter__village=village
+            ).first()
             if item is None:
                 raise Http404
             services.verdict_record(
@@ -236,7 +239,7 @@ def village_year_act(request, village_id: int, year: int, action: str):
             "data": post,
             "details": exc.details,
         }
-        return render(request, "evaluation/village_year.html", ctx, status=400)
+        return render(request, "evaluation/village_year.html", ctx, status=exc.status)
     return redirect(here)
 
 

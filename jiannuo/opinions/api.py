@@ -8,11 +8,11 @@ from django.http import Http404
 from ninja import Router, Schema
 from ninja.responses import Status
 
+from jiannuo.core.clients import client_address
 from jiannuo.core.permissions import has_perm
 
 from . import selectors, services
 from .models import ConsultationMeeting, HotIssue, HouseholdVisit, Opinion
-from .views import client_address
 
 router = Router(tags=["opinions"])
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from qrcode.image.svg import SvgPathImage
 
+from jiannuo.core.clients import client_address
 from jiannuo.core.errors import ServiceError
 from jiannuo.core.permissions import has_perm
 
@@ -40,18 +41,6 @@ def qr_svg(url: str) -> str:
 
 def public_url(request, village) -> str:
     return request.build_absolute_uri(reverse("opinions:public", args=[village.code]))
-
-
-def client_address(request) -> str:
-    """The client's address for rate limiting. Behind a trusted reverse proxy set
-    ``OPINIONS_TRUST_X_FORWARDED_FOR`` so the last hop's X-Forwarded-For is used."""
-    from django.conf import settings
-
-    if getattr(settings, "OPINIONS_TRUST_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _period(request, village, source=None):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from jiannuo.core import audit
 from jiannuo.core.errors import ServiceError
 from jiannuo.core.excel import read_rows
+from jiannuo.core.guards import has_control
 from jiannuo.core.permissions import require
 
 from . import roster
@@ -107,6 +108,11 @@ def _person_fields(name: str, phone: str) -> tuple[str, str]:
     name, phone = (name or "").strip(), (phone or "").strip()
     if not name or len(name) > 40:
         raise ServiceError(_("A name of 1 to 40 characters is required."), code="name")
+    if has_control(name):
+        raise ServiceError(
+            _("Text may not contain control characters; nothing was saved."),
+            code="control_characters",
+        )
     if not roster.PHONE_RE.match(phone):
         raise ServiceError(_("“%(value)s” is not a phone number.") % {"value": phone}, code="phone")
     return name, phone

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from jiannuo.core.clients import client_address
 from jiannuo.core.permissions import scope_q
 from jiannuo.organisation.models import Person, Term
 from jiannuo.pledges.models import Letter, LetterVersion
@@ -47,7 +48,7 @@ class CheckinIn(Schema):
 
 class QrCheckinIn(Schema):
     name: str
-    phone_last4: str
+    phone: str  # the full number as on the roster (issue #12: four digits were guessed)
 
 
 class AttendanceOut(Schema):
@@ -204,7 +205,10 @@ def checkin(request, pk: int, payload: CheckinIn):
 @router.post("/signing/checkin/{code}", auth=None, response={201: AttendanceOut})
 def checkin_qr(request, code: str, payload: QrCheckinIn):
     att = services.attendance_checkin_qr(
-        checkin_code=code, name=payload.name, phone_last4=payload.phone_last4
+        checkin_code=code,
+        name=payload.name,
+        phone=payload.phone,
+        client=client_address(request),
     )
     return Status(201, att)
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiannuo.core import ids
+from jiannuo.core.clients import client_address
 from jiannuo.core.errors import ServiceError
 from jiannuo.core.permissions import has_perm, scope_paths, scope_q
 from jiannuo.organisation.models import Person, Unit
@@ -201,23 +202,27 @@ def ceremony_act(request, pk, action):
 
 
 def checkin(request, code):
-    """§三.4: public QR check-in — name and the last 4 digits of the phone."""
+    """§三.4: public QR check-in — name and full phone number, throttled (services)."""
     ceremony = (
         selectors.Ceremony.objects.select_related("village").filter(checkin_code=code).first()
     )
     if ceremony is None:
         return render(request, "signing/unknown.html", {"what": "checkin"}, status=404)
-    done = None
+    done, status = None, 200
     if request.method == "POST":
         try:
             done = services.attendance_checkin_qr(
                 checkin_code=code,
                 name=request.POST.get("name", ""),
-                phone_last4=request.POST.get("last4", ""),
+                phone=request.POST.get("phone", ""),
+                client=client_address(request),
             )
         except ServiceError as exc:
             _error(request, exc)
-    return render(request, "signing/checkin.html", {"ceremony": ceremony, "done": done})
+            status = exc.status
+    return render(
+        request, "signing/checkin.html", {"ceremony": ceremony, "done": done}, status=status
+    )
 
 
 @login_required

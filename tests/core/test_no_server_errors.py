@@ -2,7 +2,8 @@
 pattern, its ids replaced by ids beyond the database's integers, zero and nonsense words, is
 requested by GET with every query field the views read set to nonsense, and by POST with every
 form field set to nonsense or to an oversized number (the API: oversized ids in JSON) — by an
-anonymous visitor and by users of four roles."""
+anonymous visitor and by users of four roles. Issue #12.4 adds: years 0 and 99999999999999999999
+in URLs (with real ids too), 20-digit ids inside lists, and deeply nested JSON."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 pytestmark = pytest.mark.django_db
 
 HUGE = "9" * 22  # beyond 64 bits
+YEARS = ("0", "9" * 20, "99999")  # issue #12.4: a year like 0 or 99999999999999999999
 VALUES = {"int": [HUGE, "0"], "str": ["zzz", HUGE], "slug": ["zzz"], "path": ["zzz"]}
 PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 
@@ -52,19 +54,43 @@ def concrete(route: str) -> list[str]:
 GET_FIELDS = ("a", "b", "measure", "page", "run", "sent", "size", "state", "todo", "township",
               "unit", "year")  # fmt: skip
 POST_FIELDS = ("abstain", "accept", "against", "approve", "attendance", "consent", "content_hash",
-               "district", "for_", "last4", "letter", "members", "method", "name", "new_deadline",
+               "district", "for_", "phone", "letter", "members", "method", "name", "new_deadline",
                "new_target", "new_text", "note", "notes", "person", "place", "posted_on", "reason",
                "reasons", "response", "role", "scheduled_at", "township", "version", "village",
                "villages", "year", "year_from", "pk", "voter", "target", "tally", "code")  # fmt: skip
 
 
+#: Issue #12.4: a 20-digit id among good ones in every list field (forms and API bodies), and
+#: years 0 and 20 digits in every year field.
+TWENTY = "9" * 20
+FORM_LISTS = {f: ["1", TWENTY] for f in POST_FIELDS} | {"year": "0", "year_from": TWENTY}
+LIST_KEYS = ("member_ids", "village_ids", "post_ids", "opinion_ids", "other_ids", "gone")
+API_LISTS = (
+    "{"
+    + ", ".join(f'"{k}": [1, {TWENTY}]' for k in LIST_KEYS)
+    + f', "village_id": 1, "township_id": 1, "year": {TWENTY}, "choices": {{"1": "x"}}'
+    + "}"
+)
+
+
 def server_errors(clients: dict[str, Client], urls) -> list[str]:
     """Each URL by each client: GET with every query field set to nonsense and to an oversized
-    number, POST with every form field so set (the API: oversized ids in JSON). A server error
+    number, POST with every form field so set (the API: oversized ids in JSON); GET with a year
+    of 0 and of 20 digits, POST with a 20-digit id in every list field. A server error
     is collected (the clients do not raise), so a failing test lists them all."""
     errors = []
     for url in sorted(urls):
         for who, c in clients.items():
+            answers = [("GET", c.get(url, {"year": year})) for year in YEARS[:2]]
+            if url.startswith("/api/"):
+                answers.append(("POST", c.post(url, API_LISTS, content_type="application/json")))
+            else:
+                answers.append(("POST", c.post(url, FORM_LISTS)))
+            errors += [
+                f"{who} {method} {url} years/lists: {r.status_code}"
+                for method, r in answers
+                if r.status_code >= 500
+            ]
             for bad in ("abc", HUGE):
                 answers = [("GET", c.get(url, dict.fromkeys(GET_FIELDS, bad)))]
                 if url.startswith("/api/"):
@@ -129,9 +155,14 @@ def test_forged_forms_on_real_objects_never_cause_a_server_error():
         if route.startswith("^") or "(?P" in route or "logout" in route:
             continue
         for value in ("1", "2", "3"):
-            urls.add(
-                "/" + PARAM.sub(lambda m, v=value: v if m.group(1) == "int" else "SQ01", route)
-            )
+            for year in ("2026", *YEARS):  # real ids with an impossible year
+
+                def sub(m, v=value, y=year):
+                    if m.group(1) != "int":
+                        return "SQ01"
+                    return y if m.group(2) == "year" else v
+
+                urls.add("/" + PARAM.sub(sub, route))
     users = User.objects.filter(username__in=["liushu_sec", "sq_secretary", "district"])
     errors = server_errors(clients_for(*users), urls)
     assert not errors, "server errors:\n" + "\n".join(errors)

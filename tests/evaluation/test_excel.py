@@ -31,7 +31,8 @@ def rows_of(data):
 
 def test_verdicts_round_trip(tree, cast, letters, group):
     rows = rows_of(excel.verdicts_export(tree.a1, YEAR))
-    assert rows[0] == excel.VERDICT_HEADERS and len(rows) == 1 + len(all_items(letters))
+    assert rows[0] == [*excel.VERDICT_HEADERS, excel.VERDICT_VERSION]
+    assert len(rows) == 1 + len(all_items(letters))
     filled = [[r[0], *r[1:5], "完成", "", "台账"] for r in rows[1:]]
     filled[0][5:7] = ["未完成", "失职"]
     n = excel.verdicts_import(
@@ -128,3 +129,34 @@ def test_export_pages_download(client, cast, tree, paper, group):
     assert r.status_code == 200
     client.force_login(cast.branch_a2)
     assert client.get(f"/evaluation/rounds/{paper.pk}/tallies.xlsx").status_code == 404
+
+
+@pytest.mark.parametrize("bomb", ["dimension", "inline_string"])
+def test_hostile_workbooks_are_refused_and_nothing_is_saved(
+    paper, tree, cast, letters, group, bomb
+):
+    """Issue #12.4: both evaluation importers read through the guarded reader."""
+    from jiannuo.core.models import AuditEntry
+    from tests.helpers import dimension_bomb, inline_string_bomb
+
+    make = dimension_bomb if bomb == "dimension" else inline_string_bomb
+    rows = rows_of(excel.verdicts_export(tree.a1, YEAR))[1:]
+    verdicts = [[r[0], *r[1:5], "完成", "", ""] for r in rows]
+    tallies = [
+        [r[0], r[1], 10, 10, 0, 6, 2, 1, 1] for r in rows_of(excel.tallies_export(paper))[1:]
+    ]
+    audit = AuditEntry.objects.count()
+    for call in (
+        lambda: excel.verdicts_import(
+            actor=cast.assessor_a, village=tree.a1, year=YEAR,
+            upload=make(excel.VERDICT_HEADERS, verdicts),
+        ),
+        lambda: excel.tallies_import(
+            actor=cast.supervisor, rnd=paper, upload=make(excel.TALLY_HEADERS, tallies)
+        ),
+    ):  # fmt: skip
+        with pytest.raises(ServiceError) as exc:
+            call()
+        assert exc.value.code in ("sheet_too_large", "file_too_large")
+    assert not Verdict.objects.exists() and not Tally.objects.exists()
+    assert AuditEntry.objects.count() == audit

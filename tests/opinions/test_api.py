@@ -256,3 +256,38 @@ def test_required_answers_hidden_outside_scope(cast, tree, who):
         f"{API}/villages/{tree.a1.pk}/required-answers?year={YEAR}"
     )
     assert response.status_code == 404
+
+
+def test_public_rate_limit_counts_villagers_behind_the_trusted_proxy(tree, settings):
+    """Issue #12.4: behind nginx every request came from 127.0.0.1, so six villagers shared one
+    quota. X-Forwarded-For is read from trusted proxies (TRUSTED_PROXIES) only."""
+    from jiannuo.core.clients import parse_networks
+
+    settings.TRUSTED_PROXIES = parse_networks("127.0.0.1, 10.0.0.0/8")
+    client = _client()
+    url = f"{API}/public/{tree.a1.code}"
+    n = services.PUBLIC_PER_CLIENT_PER_HOUR
+    for i in range(n + 1):  # n + 1 villagers, one opinion each, all through the proxy
+        r = _post(client, url, {"text": f"意见{i}"}, HTTP_X_FORWARDED_FOR=f"198.51.100.{i + 1}")
+        assert r.status_code == 201, i
+    for i in range(n):  # one villager, even when a second proxy hop is added
+        hop = "198.51.100.99, 10.1.2.3" if i % 2 else "198.51.100.99"
+        assert _post(client, url, {"text": f"又{i}"}, HTTP_X_FORWARDED_FOR=hop).status_code == 201
+    r = _post(client, url, {"text": "再来"}, HTTP_X_FORWARDED_FOR="198.51.100.99")
+    assert r.status_code == 429
+    # A villager cannot escape the limit by writing the header: only the proxy's entry counts.
+    spoofed = "203.0.113.7, 198.51.100.99"
+    assert _post(client, url, {"text": "换个"}, HTTP_X_FORWARDED_FOR=spoofed).status_code == 429
+
+
+def test_forwarded_for_is_ignored_from_an_untrusted_address(tree, settings):
+    from jiannuo.core.clients import parse_networks
+
+    settings.TRUSTED_PROXIES = parse_networks("10.0.0.0/8")
+    client = _client()
+    url = f"{API}/public/{tree.a1.code}"
+    for i in range(services.PUBLIC_PER_CLIENT_PER_HOUR):
+        r = _post(client, url, {"text": f"意见{i}"}, HTTP_X_FORWARDED_FOR=f"198.51.100.{i + 1}")
+        assert r.status_code == 201
+    r = _post(client, url, {"text": "再来"}, HTTP_X_FORWARDED_FOR="198.51.100.200")
+    assert r.status_code == 429

@@ -225,3 +225,35 @@ def test_exported_roster_neutralises_formulas_and_reimports_cleanly(tree, cast, 
     upload.size = len(data)
     counts = services.roster_import(actor=cast.branch, unit=tree.a1, upload=upload)
     assert counts["people_created"] == 0 and counts["posts_created"] == 0
+
+
+@pytest.mark.parametrize("bomb", ["dimension", "inline_string"])
+def test_hostile_workbooks_are_refused_with_a_clear_message_and_nothing_saved(
+    tree, cast, client, bomb
+):
+    """Issue #12.4: the roster importer (service and page) reads through the guarded reader."""
+    from django.urls import reverse
+    from django.utils import translation
+
+    from jiannuo.organisation import roster
+    from tests.helpers import dimension_bomb, inline_string_bomb
+
+    make = dimension_bomb if bomb == "dimension" else inline_string_bomb
+    before = _snapshot()
+    with pytest.raises(ServiceError) as exc:
+        services.roster_import(
+            actor=cast.staff_a, unit=tree.a, upload=make(roster.HEADERS, [row()])
+        )
+    assert exc.value.code in ("sheet_too_large", "file_too_large")
+    assert _snapshot() == before
+    client.force_login(cast.staff_a)
+    with translation.override("zh-hans"):
+        upload = make(roster.HEADERS, [row()])
+        r = client.post(
+            reverse("organisation:roster_import", args=[tree.a.pk]),
+            {"file": upload},
+            HTTP_ACCEPT_LANGUAGE="zh-hans",
+        )
+    assert r.status_code == 400
+    assert "请只把数据行复制到模板中再上传" in r.content.decode()
+    assert _snapshot() == before

@@ -132,3 +132,20 @@ def test_import_through_the_api(cast, letters):
     ok = c.post(url, {"version": letters.team.version, "file": sheet(GOOD)})
     assert ok.status_code == 200 and ok.json() == {"imported": 2}
     assert c.get("/api/v1/pledges/items-template.xlsx").status_code == 200
+
+
+@pytest.mark.parametrize("bomb", ["dimension", "inline_string"])
+def test_hostile_workbooks_are_refused_and_nothing_is_saved(cast, letters, bomb):
+    """Issue #12.4: the pledge item importer reads through the guarded reader."""
+    from tests.helpers import dimension_bomb, inline_string_bomb
+
+    make = dimension_bomb if bomb == "dimension" else inline_string_bomb
+    with pytest.raises(ServiceError) as exc:
+        services.items_import(
+            actor=cast.branch,
+            letter=letters.team,
+            version=letters.team.version,
+            upload=make(importing.HEADERS, GOOD),
+        )
+    assert exc.value.code in ("sheet_too_large", "file_too_large")
+    assert not PledgeItem.objects.filter(letter_version__letter=letters.team).exists()

@@ -86,20 +86,20 @@ def test_duplicate_checkin_refused(ceremony, letters, cast):
 
 
 def test_qr_checkin_by_name_and_phone(ceremony, cast):
-    """§三.4: QR check-in by name and the last 4 digits of the phone; duplicates refused."""
+    """§三.4: QR check-in by name and the full phone number; duplicates refused."""
     person = cast.branch_person  # a party member too
     with pytest.raises(ServiceError) as e:
         services.attendance_checkin_qr(
-            checkin_code=ceremony.checkin_code, name=person.name, phone_last4="0000"
+            checkin_code=ceremony.checkin_code, name=person.name, phone="13000000000"
         )
     assert e.value.code == "no_match"
     att = services.attendance_checkin_qr(
-        checkin_code=ceremony.checkin_code, name=person.name, phone_last4=person.phone[-4:]
+        checkin_code=ceremony.checkin_code, name=person.name, phone=person.phone
     )
     assert att.via == "qr" and att.person == person
     with pytest.raises(ServiceError) as e:
         services.attendance_checkin_qr(
-            checkin_code=ceremony.checkin_code, name=person.name, phone_last4=person.phone[-4:]
+            checkin_code=ceremony.checkin_code, name=person.name, phone=person.phone
         )
     assert e.value.code == "duplicate"
 

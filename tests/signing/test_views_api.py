@@ -101,9 +101,9 @@ def test_public_qr_checkin_page(client, ceremony, cast):
     url = reverse("signing:checkin", args=[ceremony.checkin_code])
     assert client.get(url).status_code == 200
     p = cast.branch_person
-    r = client.post(url, {"name": p.name, "last4": p.phone[-4:]})
+    r = client.post(url, {"name": p.name, "phone": p.phone})
     assert 'id="done"' in r.text
-    r = client.post(url, {"name": p.name, "last4": p.phone[-4:]})
+    r = client.post(url, {"name": p.name, "phone": p.phone})
     assert "already checked in" in r.text
     assert client.get(reverse("signing:checkin", args=["nope"])).status_code == 404
 
