@@ -173,9 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     backup.add_argument("--out", required=True, help="the archive to write (.tar.gz)")
     backup.add_argument("--data-dir", default=None)
-    restore = sub.add_parser(
-        "restore", help="restore a backup into an empty database and check it"
-    )
+    restore = sub.add_parser("restore", help="restore a backup into an empty database and check it")
     restore.add_argument("file", help="an archive written by 'jiannuo backup'")
     restore.add_argument("--data-dir", default=None)
     archive = sub.add_parser(

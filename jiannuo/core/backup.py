@@ -280,7 +280,11 @@ def _read_checked(archive: Path, into: Path) -> dict:
             "The backup does not match its manifest: "
             + "; ".join(
                 f"{what}: {', '.join(names)}"
-                for what, names in (("missing", missing), ("unexpected", extra), ("altered", altered))
+                for what, names in (
+                    ("missing", missing),
+                    ("unexpected", extra),
+                    ("altered", altered),
+                )
                 if names
             )
         )

@@ -176,7 +176,7 @@ def _parties(letter: Letter, names: Organs):
     return (f"{village}全体党员和村民代表（由党员代表、村民代表签字）", f"{post} {holder}")
 
 
-def _slots(letter: Letter, signatures: Iterable, names: Organs) -> list[_Slot]:
+def _slots(letter: Letter, signatures: Iterable, organ_names: Organs) -> list[_Slot]:
     """The signature blocks (§三.4 via ``rules.required_signatories``), filled from signatures.
 
     A signature is any object with ``party``, ``role``, ``signer_name`` and ``at``.
@@ -203,7 +203,7 @@ def _slots(letter: Letter, signatures: Iterable, names: Organs) -> list[_Slot]:
     required = rules.required_signatories(letter.kind, **kwargs)
     slots = []
     for req in required:
-        label = "、".join(names.roles.get(r, r) for r in req.roles)
+        label = "、".join(organ_names.roles.get(r, r) for r in req.roles)
         slots.append(_Slot(req.party, req.role, label, names.get(req.role, "")))
     for sig in signatures:
         for slot in slots:
@@ -217,7 +217,7 @@ def _slots(letter: Letter, signatures: Iterable, names: Organs) -> list[_Slot]:
                 _Slot(
                     sig.party,
                     sig.role,
-                    names.roles.get(sig.role, sig.role),
+                    organ_names.roles.get(sig.role, sig.role),
                     "",
                     sig.signer_name,
                     sig.at,

@@ -89,6 +89,8 @@ def test_poster_print_view(village):
     assert "size: A3" in body and "@media print" in body
     assert "新版承诺0" in body and "草稿承诺" not in body
     assert "size: A4" in page("SQ01", "bulletin:poster")
+    # Issue #18: the poster names the actual organs of the village and township.
+    assert "中共柳树村支部委员会" in body and "柳树村村民委员会" in body and "石桥镇党委" in body
 
 
 #: The board's own queries: the village with its cache stamp, the letters, the items and their
