@@ -21,7 +21,6 @@ import logging
 import threading
 import zipfile
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import close_old_connections, connection
 from django.db.models import F
