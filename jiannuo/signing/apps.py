@@ -39,3 +39,12 @@ class SigningConfig(AppConfig):
         # The township party committee keeps one original of every letter (§三.5).
         for role in (roles.TOWNSHIP_SECRETARY, roles.TOWNSHIP_DEPUTY, roles.TOWNSHIP_STAFF):
             grant(role, "signing.receipt_township")
+        # Township staff hand the kept records to the archives (档案移交, issue #18); the
+        # district may make the same transfer for any township.
+        for role in (
+            roles.DISTRICT_ADMIN,
+            roles.TOWNSHIP_SECRETARY,
+            roles.TOWNSHIP_DEPUTY,
+            roles.TOWNSHIP_STAFF,
+        ):
+            grant(role, "archive.export")
