@@ -11,7 +11,10 @@ class SigningConfig(AppConfig):
         from jiannuo.core import roles
         from jiannuo.core.roles import grant
 
-        from . import todo  # noqa: F401  (registers the to-do provider)
+        from . import retention, todo  # noqa: F401  (registers the to-do provider)
+
+        # Kept records cannot be deleted before their time (issue #18).
+        retention.connect()
 
         # See ceremonies, signed letters and the custody register (§三.4–5).
         for role in (

@@ -573,6 +573,13 @@ def scan_attach(*, actor, signed_letter: SignedLetter, upload) -> SignedLetter:
     ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[content_type]
     with transaction.atomic():
         row = SignedLetter.objects.select_for_update().get(pk=signed_letter.pk)
+        if row.scan:
+            # The scan of a signed original is a kept record (issue #18): replacing it would
+            # drop the one attached, so it stays for the retention period.
+            raise ServiceError(
+                _("The scan of this original is kept; it cannot be replaced."),
+                code="scan_kept",
+            )
         row.scan.save(f"{row.verify_code}.{ext}", upload, save=False)
         row.scan_type = content_type
         row.save(update_fields=["scan", "scan_type"])
