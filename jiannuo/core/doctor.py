@@ -87,7 +87,7 @@ def checks():
         yield (
             None,
             "demo mode: not hardened for production",
-            "set JIANNUO_ENV=production, SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL",
+            "set JIANNUO_ENV=production, SECRET_KEY, ALLOWED_HOSTS, PUBLIC_BASE_URL and DATABASE_URL",
         )
     if not plan:
         from . import audit
