@@ -34,6 +34,8 @@ TOWNSHIPS = [
     ("东湖街道", Unit.SUBDISTRICT, "DH", ["东湖村", "杏花村", "桃园村"]),
 ]
 NO_SUPERVISION = "桃园村"
+#: Villages whose party organisation is not a branch (a large village keeps a 党总支).
+PARTY_ORGS = {"东湖村": Unit.GENERAL_BRANCH}
 DUAL_POST = "王家庄村"  # the branch secretary is also committee director (一肩挑)
 
 # user name, role label: printed by ``jiannuo demo``.
@@ -221,6 +223,7 @@ def load_organisation() -> dict:
                 name=v_name,
                 code=f"{t_code}{i:02d}",
                 parent=township,
+                party_org=PARTY_ORGS.get(v_name, Unit.BRANCH),
             )
             rows += _village_rows(t_name, v_name, names)
         org.roster_import(actor=actor, unit=township, upload=_upload(rows))

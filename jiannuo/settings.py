@@ -266,8 +266,11 @@ ROSTER_MAX_BYTES = envint("ROSTER_MAX_BYTES", str(2 * 1024 * 1024))
 UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024))
 ROSTER_MAX_ROWS = envint("ROSTER_MAX_ROWS", "5000")
 
-# The site's public address, printed in the QR code of paper letters (verification page).
-PUBLIC_BASE_URL = os.getenv("PUBLIC_BASE_URL", "").rstrip("/")
+# The site's public address, printed in the QR code of paper letters (verification page). It
+# must be absolute: required in production (``jiannuo doctor``), the local address in the demo.
+PUBLIC_BASE_URL = os.getenv(
+    "PUBLIC_BASE_URL", "" if PRODUCTION else "http://127.0.0.1:8000"
+).rstrip("/")
 
 OTP_TOTP_ISSUER = "践诺 Jiannuo"
 # Decision roles (district administrator, township secretary and deputy, assessment group)

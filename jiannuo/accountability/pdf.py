@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import override
 
+from jiannuo.organisation import organs
 from jiannuo.organisation.policy import policy_for
 
 from . import rules
@@ -47,6 +48,8 @@ def render_html(case: Case) -> str:
             "accountability/decision_pdf.html",
             {
                 "case": case,
+                "organ": organs.township_committee(case.township),
+                "organ_full": organs.township_committee_full(case.township),
                 "title": MEASURE_TITLES[case.measure],
                 "reasons": case.explain(),
                 "decider": _name(case.decided_by),
@@ -61,4 +64,7 @@ def render_html(case: Case) -> str:
 def render_decision_pdf(case: Case) -> bytes:
     from weasyprint import HTML
 
-    return HTML(string=render_html(case), url_fetcher=_no_network, base_url=".").write_pdf()
+    from jiannuo.signing.pdfwrite import PDF_VARIANT
+
+    html = HTML(string=render_html(case), url_fetcher=_no_network, base_url=".")
+    return html.write_pdf(pdf_variant=PDF_VARIANT)

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 from jiannuo.core import uploads
 from jiannuo.core.errors import ServiceError
 from jiannuo.core.permissions import has_perm
+from jiannuo.organisation import organs
 
 from . import selectors, services
 
@@ -95,7 +96,17 @@ def village(request, code):
 def poster(request, code):
     v = selectors.village_by_code(code)
     size = "A3" if request.GET.get("size", "").upper() == "A3" else "A4"
-    return render(request, "bulletin/poster.html", {"board": selectors.board(v), "size": size})
+    # The poster names the actual organs (issue #18): 中共柳树村支部委员会, 石桥镇党委.
+    names = {
+        "village_party": organs.village_party_full(v),
+        "village_committee": organs.village_committee(v),
+        "township": organs.township_committee(v.parent) if v.parent_id else "",
+    }
+    return render(
+        request,
+        "bulletin/poster.html",
+        {"board": selectors.board(v), "size": size, "organs": names},
+    )
 
 
 @login_required

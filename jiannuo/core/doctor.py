@@ -64,6 +64,16 @@ def checks():
             f"WeasyPrint does not load: {exc}",
             "apt-get install libpango-1.0-0 libpangoft2-1.0-0",
         )
+    from . import publicurl
+
+    if error := publicurl.problem():
+        yield (
+            False if settings.PRODUCTION else None,
+            f"{error}: the QR codes and links printed on originals would not open",
+            "set PUBLIC_BASE_URL=https://<the public host> (docs/settings.md)",
+        )
+    else:
+        yield True, f"public address for printed links: {settings.PUBLIC_BASE_URL}", ""
     if settings.PRODUCTION:
         from django.core.management import call_command
         from django.core.management.base import SystemCheckError
@@ -79,7 +89,7 @@ def checks():
         yield (
             None,
             "demo mode: not hardened for production",
-            "set JIANNUO_ENV=production, SECRET_KEY, AUDIT_KEY, ALLOWED_HOSTS and DATABASE_URL",
+            "set JIANNUO_ENV=production, SECRET_KEY, AUDIT_KEY, ALLOWED_HOSTS, PUBLIC_BASE_URL and DATABASE_URL",
         )
     if os.getenv("AUDIT_KEY"):
         yield True, "AUDIT_KEY set: the audit log is sealed with a key outside the database", ""

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from jiannuo.core.errors import ServiceError
-from jiannuo.core.permissions import has_perm, scope_q
+from jiannuo.core.permissions import scope_q
 from jiannuo.organisation.models import Post, Unit
 from jiannuo.pledges.models import PledgeItem
 

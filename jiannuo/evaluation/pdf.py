@@ -31,6 +31,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jiannuo.organisation import organs
 from jiannuo.organisation.models import Post
 from jiannuo.organisation.policy import VOTER_KINDS
 from jiannuo.signing import pdfwrite
@@ -89,10 +90,17 @@ def _meeting(rnd: Round) -> str:
 
 
 def _header(rnd: Round) -> dict:
+    village = rnd.village
+    township = village.parent
     return {
         "round": rnd,
-        "village": rnd.village.name,
-        "township": rnd.village.parent.name if rnd.village.parent_id else "",
+        "village": village.name,
+        "township": township.name if township else "",
+        # The actual organs holding the meeting (issue #18): 石桥镇党委 and 柳树村党支部.
+        "organiser": "　".join(
+            ([organs.township_committee(township)] if township else [])
+            + [organs.village_party(village)]
+        ),
         "year": rnd.year,
         "meeting": _meeting(rnd),
     }

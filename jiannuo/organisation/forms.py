@@ -43,6 +43,15 @@ class UnitForm(forms.Form):
         required=False,
         choices=[("town", _("Town (镇)")), ("subdistrict", _("Subdistrict (街道)"))],
     )
+    party_org = forms.ChoiceField(
+        label=_("Village party organisation"),
+        required=False,
+        choices=[
+            ("branch", _("Party branch (党支部)")),
+            ("general_branch", _("General party branch (党总支)")),
+            ("committee", _("Party committee (党委)")),
+        ],
+    )
 
 
 class TermForm(forms.Form):

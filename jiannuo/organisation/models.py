@@ -31,6 +31,17 @@ class Unit(models.Model):
     township_type = models.CharField(
         _("township type"), max_length=12, choices=TOWNSHIP_TYPES, blank=True
     )
+    #: A village's party organisation as recorded (党支部, 党总支 or 党委); the township's is
+    #: its type's (镇党委, 街道党工委). Printed on every official document (organisation/organs).
+    BRANCH, GENERAL_BRANCH, PARTY_COMMITTEE = "branch", "general_branch", "committee"
+    PARTY_ORGS = [
+        (BRANCH, _("Party branch (党支部)")),
+        (GENERAL_BRANCH, _("General party branch (党总支)")),
+        (PARTY_COMMITTEE, _("Party committee (党委)")),
+    ]
+    party_org = models.CharField(
+        _("party organisation"), max_length=16, choices=PARTY_ORGS, blank=True
+    )
     path = models.CharField(max_length=255, db_index=True, editable=False)
 
     class Meta:

@@ -26,7 +26,14 @@ KIND_LABELS = dict(Unit.KINDS)
 
 
 def unit_create(
-    *, actor, kind: str, name: str, code: str, parent: Unit | None = None, township_type: str = ""
+    *,
+    actor,
+    kind: str,
+    name: str,
+    code: str,
+    parent: Unit | None = None,
+    township_type: str = "",
+    party_org: str = "",
 ) -> Unit:
     if kind == Unit.DISTRICT:
         if not (actor and actor.is_superuser):
@@ -43,13 +50,26 @@ def unit_create(
     name = (name or "").strip()
     if not name or len(name) > 60:
         raise ServiceError(_("A name of 1 to 60 characters is required."), code="name")
+    from .organs import default_party_org, default_township_type
+
+    if kind == Unit.TOWNSHIP:
+        township_type = township_type or default_township_type(name)
+    party_org = party_org or (default_party_org(name) if kind == Unit.VILLAGE else "")
+    if party_org and (kind != Unit.VILLAGE or party_org not in dict(Unit.PARTY_ORGS)):
+        raise ServiceError(_("Choose the village's party organisation."), code="party_org")
     with transaction.atomic():
         if Unit.objects.filter(code=code).exists():
             raise ServiceError(_("The code %(code)s is taken.") % {"code": code}, code="code")
         if Unit.objects.filter(parent=parent, name=name).exists():
             raise ServiceError(_("“%(name)s” already exists here.") % {"name": name}, code="name")
         unit = Unit(
-            kind=kind, name=name, code=code, parent=parent, township_type=township_type, path=""
+            kind=kind,
+            name=name,
+            code=code,
+            parent=parent,
+            township_type=township_type,
+            party_org=party_org,
+            path="",
         )
         unit.save()
         unit.path = f"{parent.path if parent else '/'}{unit.pk}/"
@@ -63,6 +83,8 @@ def unit_create(
                 "name": name,
                 "code": code,
                 "parent": parent.pk if parent else None,
+                "township_type": township_type,
+                "party_org": party_org,
             },
         )
     return unit

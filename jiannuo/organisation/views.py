@@ -203,6 +203,7 @@ def unit_add(request, pk):
             code=d["code"],
             parent=parent,
             township_type=d["township_type"] if kind == Unit.TOWNSHIP else "",
+            party_org=d["party_org"] if kind == Unit.VILLAGE else "",
         ),
     )
     if unit:
@@ -216,6 +217,7 @@ def unit_add(request, pk):
             "form": form,
             "back": parent,
             "hide_township_type": kind == Unit.VILLAGE,
+            "hide_party_org": kind == Unit.TOWNSHIP,
         },
         status=400 if form.errors else 200,
     )

@@ -11,9 +11,11 @@ class SigningConfig(AppConfig):
         from jiannuo.core import roles
         from jiannuo.core.roles import grant
 
-        from . import fates, todo  # noqa: F401  (registers the to-do provider)
+        from . import fates, retention, todo  # noqa: F401  (registers the to-do provider)
 
         fates.register()  # the records deciding fates, checked by `jiannuo audit verify`
+        # Kept records cannot be deleted before their time (issue #18).
+        retention.connect()
 
         # See ceremonies, signed letters and the custody register (§三.4–5).
         for role in (
@@ -41,3 +43,12 @@ class SigningConfig(AppConfig):
         # The township party committee keeps one original of every letter (§三.5).
         for role in (roles.TOWNSHIP_SECRETARY, roles.TOWNSHIP_DEPUTY, roles.TOWNSHIP_STAFF):
             grant(role, "signing.receipt_township")
+        # Township staff hand the kept records to the archives (档案移交, issue #18); the
+        # district may make the same transfer for any township.
+        for role in (
+            roles.DISTRICT_ADMIN,
+            roles.TOWNSHIP_SECRETARY,
+            roles.TOWNSHIP_DEPUTY,
+            roles.TOWNSHIP_STAFF,
+        ):
+            grant(role, "archive.export")

@@ -21,7 +21,6 @@ import logging
 import threading
 import zipfile
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import close_old_connections, connection
 from django.db.models import F
@@ -55,16 +54,11 @@ def _signed(version):
     signed = getattr(version, "signed", None) if _has_signed(version) else None
     if signed is None:
         return None, ()
-    try:
-        from jiannuo.signing.selectors import verification_url
+    from jiannuo.signing.selectors import printed_verification_url
 
-        # The selector gives a path; paper needs the site's address in front (a setting the
-        # lead may add: PUBLIC_BASE_URL, e.g. "https://jiannuo.example.gov.cn").
-        base = getattr(settings, "PUBLIC_BASE_URL", "").rstrip("/")
-        url = base + verification_url(signed)
-    except Exception:
-        url = None
-    return url, list(signed.signatures.all())
+    # Paper needs the site's public address in front (PUBLIC_BASE_URL); without one the batch
+    # fails rather than print a link that opens nothing.
+    return printed_verification_url(signed), list(signed.signatures.all())
 
 
 def _has_signed(version) -> bool:

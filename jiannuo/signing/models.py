@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from jiannuo.organisation.models import Person, Term, Unit
 
 from . import rules
+from .retention import scan_storage
 
 CEREMONY_STATE_LABELS = {
     "scheduled": _("Scheduled"),
@@ -145,7 +146,11 @@ class SignedLetter(models.Model):
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     scan = models.FileField(
-        _("signed original (scan)"), upload_to="signing/scans/", null=True, blank=True
+        _("signed original (scan)"),
+        upload_to="signing/scans/",
+        null=True,
+        blank=True,
+        storage=scan_storage,
     )
     scan_type = models.CharField(max_length=40, blank=True)
     #: Set when a later version of the same letter is fully signed (§三.4, DOMAIN "a signed

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from jiannuo.organisation import organs
 from jiannuo.organisation.models import Post
 from jiannuo.pledges.models import BREACH_LABELS, CATEGORY_LABELS, Letter, LetterVersion
 
@@ -66,6 +67,56 @@ TITLES = {
     "secretary": "村党支部书记任职承诺书",
     "member": "村班子成员任职承诺书",
 }
+#: The generic labels above name 镇（街道）and 党支部; a printed letter names the actual organs
+#: of its township and village (``organisation.organs``): these are the stems to complete.
+_BRANCH_POSTS = {
+    Post.BRANCH_SECRETARY: "书记",
+    Post.BRANCH_DEPUTY: "副书记",
+    Post.BRANCH_MEMBER: "委员",
+}
+
+
+@dataclass
+class Organs:
+    """The names a letter of ``village`` prints for its organs, titles and copy keepers."""
+
+    township: str  # 中共石桥镇委员会 / 中共东湖街道工作委员会
+    township_short: str  # 石桥镇党委 / 东湖街道党工委
+    village_party: str  # 中共柳树村支部委员会 / …总支部委员会 / …委员会
+    village_party_short: str  # 柳树村党支部 / 党总支 / 党委
+    village_committee: str  # 柳树村村民委员会
+    roles: dict
+    custodians: dict
+    posts: dict
+    titles: dict
+
+    @classmethod
+    def of(cls, village) -> Organs:
+        township = village.parent
+        roles = dict(ROLE_LABELS)
+        roles[rules.TOWNSHIP_DEPUTY_SECRETARY] = organs.township_title(township, "副书记")
+        roles[rules.BRANCH_SECRETARY] = organs.village_title(village, "书记")
+        custodians = {
+            rules.TOWNSHIP: organs.township_committee(township) + "保存",
+            rules.BRANCH: organs.village_party(village) + "保存",
+            rules.CADRE: CUSTODIAN_LABELS[rules.CADRE],
+        }
+        posts = dict(POST_LABELS)
+        for kind, stem in _BRANCH_POSTS.items():
+            posts[kind] = organs.village_title(village, stem)
+        titles = dict(TITLES)
+        titles["secretary"] = organs.village_title(village, "书记") + "任职承诺书"
+        return cls(
+            township=organs.township_committee_full(township),
+            township_short=organs.township_committee(township),
+            village_party=organs.village_party_full(village),
+            village_party_short=organs.village_party(village),
+            village_committee=organs.village_committee(village),
+            roles=roles,
+            custodians=custodians,
+            posts=posts,
+            titles=titles,
+        )
 
 
 def qr_png_uri(url: str) -> str:
@@ -113,23 +164,19 @@ class _Slot:
     signed_at: object = None
 
 
-def _parties(letter: Letter):
-    """(party A text, party B text) of the letter (§三.4, official wording)."""
+def _parties(letter: Letter, names: Organs):
+    """(party A text, party B text) of the letter (§三.4, official wording, actual organs)."""
     village = letter.village.name
-    township = letter.village.parent.name if letter.village.parent_id else ""
     if letter.kind == Letter.TEAM:
-        return (
-            f"中共{township}委员会",
-            f"中共{village}支部委员会、{village}村民委员会",
-        )
+        return (names.township, f"{names.village_party}、{names.village_committee}")
     holder = letter.post.person.name if letter.post_id else ""
-    post = POST_LABELS.get(letter.post.kind, "") if letter.post_id else ""
+    post = names.posts.get(letter.post.kind, "") if letter.post_id else ""
     if letter.kind == Letter.SECRETARY:
         return (f"{village}全体党员和群众（由党员代表、村民代表签字）", f"{post} {holder}")
     return (f"{village}全体党员和村民代表（由党员代表、村民代表签字）", f"{post} {holder}")
 
 
-def _slots(letter: Letter, signatures: Iterable) -> list[_Slot]:
+def _slots(letter: Letter, signatures: Iterable, organ_names: Organs) -> list[_Slot]:
     """The signature blocks (§三.4 via ``rules.required_signatories``), filled from signatures.
 
     A signature is any object with ``party``, ``role``, ``signer_name`` and ``at``.
@@ -156,7 +203,7 @@ def _slots(letter: Letter, signatures: Iterable) -> list[_Slot]:
     required = rules.required_signatories(letter.kind, **kwargs)
     slots = []
     for req in required:
-        label = "、".join(ROLE_LABELS.get(r, r) for r in req.roles)
+        label = "、".join(organ_names.roles.get(r, r) for r in req.roles)
         slots.append(_Slot(req.party, req.role, label, names.get(req.role, "")))
     for sig in signatures:
         for slot in slots:
@@ -170,7 +217,7 @@ def _slots(letter: Letter, signatures: Iterable) -> list[_Slot]:
                 _Slot(
                     sig.party,
                     sig.role,
-                    ROLE_LABELS.get(sig.role, sig.role),
+                    organ_names.roles.get(sig.role, sig.role),
                     "",
                     sig.signer_name,
                     sig.at,
@@ -183,6 +230,7 @@ def _context(version: LetterVersion, copies: Sequence[tuple[int, int]], verify_u
     letter = version.letter
     # A signed original is printed only from rows that still match the signed snapshot.
     integrity.require_version_intact(version.pk)
+    names = Organs.of(letter.village)
     items = list(
         version.items.select_related("responsible_post__person").order_by("position", "id")
     )
@@ -199,19 +247,21 @@ def _context(version: LetterVersion, copies: Sequence[tuple[int, int]], verify_u
         for item in cat["items"]:
             post = item.responsible_post
             item.responsible_label = (
-                f"{POST_LABELS.get(post.kind, post.get_kind_display())} {post.person.name}"
+                f"{names.posts.get(post.kind, post.get_kind_display())} {post.person.name}"
                 if post
                 else ""
             )
     signatures = list(signatures)
-    slots = _slots(letter, signatures)
+    slots = _slots(letter, signatures, names)
     custodians = rules.copies(letter.kind)
     dates = [s.signed_at for s in slots if s.signed_at]
-    party_a, party_b = _parties(letter)
+    party_a, party_b = _parties(letter, names)
     return {
         "letter": letter,
         "version": version,
-        "title": TITLES[letter.kind],
+        "organs": names,
+        "issuer": names.township,
+        "title": names.titles[letter.kind],
         "number": letter_number(version),
         "period": letter.period_label,
         "party_a": party_a,
@@ -224,7 +274,7 @@ def _context(version: LetterVersion, copies: Sequence[tuple[int, int]], verify_u
         "copies": [
             {
                 "label": rules.copy_label(i, n),
-                "custodian": CUSTODIAN_LABELS[custodians[i - 1]] if i <= len(custodians) else "",
+                "custodian": names.custodians[custodians[i - 1]] if i <= len(custodians) else "",
             }
             for i, n in copies
         ],

@@ -47,6 +47,11 @@ PROCESSES = int(os.environ.get("JIANNUO_PDF_PROCESSES", "2"))
 #: Below this many letters a pool's start-up (about a second per worker) is not worth it.
 POOL_MIN_LETTERS = 6
 
+#: Every official PDF is archival (issue #18): PDF/A-3b, with WeasyPrint's sRGB output intent,
+#: every font embedded and the document's metadata (title, issuing organ, number, date) taken
+#: from the HTML's ``<title>`` and ``<meta>`` elements.
+PDF_VARIANT = "pdf/a-3b"
+
 _state: dict = {}
 
 
@@ -187,7 +192,7 @@ def write_pdf(html: str) -> bytes:
     """One HTML document (one or more originals) as PDF bytes."""
     s = _setup()
     doc = s["html"](string=html, url_fetcher=s["fetcher"], base_url="data:,")
-    return doc.write_pdf(font_config=s["fonts"])
+    return doc.write_pdf(font_config=s["fonts"], pdf_variant=PDF_VARIANT)
 
 
 def write_many(htmls: Iterable[str], processes: int | None = None) -> Iterator[bytes]:

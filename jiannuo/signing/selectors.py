@@ -40,6 +40,13 @@ def verification_url(signed_letter: SignedLetter) -> str:
     return reverse("signing:verify", kwargs={"code": signed_letter.verify_code})
 
 
+def printed_verification_url(signed_letter: SignedLetter) -> str:
+    """The verification page as printed on paper and in its QR code: always absolute."""
+    from jiannuo.core.publicurl import absolute
+
+    return absolute(verification_url(signed_letter))
+
+
 def verification(code: str) -> dict:
     """What the public verification page shows; Http404 for an unknown code."""
     signed = (

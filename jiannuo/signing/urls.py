@@ -12,6 +12,7 @@ urlpatterns = [
     path("letters/<int:letter_id>/", views.letter_sign, name="letter"),
     path("letters/<int:letter_id>/amend/", views.letter_amend, name="amend"),
     path("custody/", views.custody, name="custody"),
+    path("archive/", views.archive, name="archive"),
     path("custody/<int:pk>/receipt/", views.receipt, name="receipt"),
     path("signed/<int:pk>/scan/", views.scan, name="scan"),
     path("v/<str:code>/", views.verify, name="verify"),

@@ -316,7 +316,58 @@ def custody(request):
             c.can_receipt = c.receipt_at is None and services.may_receipt(request.user, c)
         s.can_scan = has_perm(request.user, "signing.run", s.letter.village)
         s.keep_until = keep_until[s.pk]
-    return render(request, "signing/custody.html", {"rows": rows})
+    can_archive = bool(scope_paths(request.user, "archive.export"))
+    return render(request, "signing/custody.html", {"rows": rows, "can_archive": can_archive})
+
+
+@login_required
+def archive(request):
+    """档案移交 (issue #18): a village's year or a township's term as one zip, with a manifest of
+    hashes and an offline verification script, for township staff."""
+    from django.http import HttpResponse
+    from django.utils.http import content_disposition_header
+
+    from jiannuo.organisation.models import Term
+
+    from . import archive as transfer
+
+    units = list(
+        Unit.objects.filter(scope_q(request.user, "archive.export", field=""))
+        .filter(kind__in=[Unit.TOWNSHIP, Unit.VILLAGE])
+        .order_by("path")
+    )
+    if not units:
+        raise PermissionDenied
+    terms = list(Term.objects.filter(district_id=units[0].district_id).order_by("-start"))
+    years = sorted({y for t in terms for y in t.years}, reverse=True)
+    error = ""
+    if request.method == "POST":
+        unit = next((u for u in units if u.pk == ids.pk(request.POST.get("unit"))), None)
+        term = next((t for t in terms if t.pk == ids.pk(request.POST.get("term"))), None)
+        year = ids.pk(request.POST.get("year"))
+        if unit is None:
+            error = _("Choose a village or township.")
+        elif unit.kind == Unit.VILLAGE and year not in years:
+            error = _("Choose the year of the village's records.")
+        elif unit.kind == Unit.TOWNSHIP and term is None:
+            error = _("Choose the term of the township's records.")
+        else:
+            export = transfer.archive_export(
+                actor=request.user,
+                unit=unit,
+                year=year if unit.kind == Unit.VILLAGE else None,
+                term=term if unit.kind == Unit.TOWNSHIP else None,
+            )
+            response = HttpResponse(export.data, content_type="application/zip")
+            response["Content-Disposition"] = content_disposition_header(True, export.name)
+            response["X-Manifest-SHA256"] = export.manifest_sha256
+            return response
+    return render(
+        request,
+        "signing/archive.html",
+        {"units": units, "terms": terms, "years": years, "error": error},
+        status=400 if error else 200,
+    )
 
 
 @login_required

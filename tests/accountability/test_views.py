@@ -204,3 +204,27 @@ def test_todo_for_cadre_decider_and_approver(cast, now_cases, django_assert_max_
     user._jiannuo_grants = None
     with django_assert_max_num_queries(4):
         accountability_todo(user)
+
+
+def test_the_decision_document_is_pdfa_from_the_actual_organ(cast, now_cases, tmp_path):
+    """Issue #18: the decision notice is archival PDF/A-3b with its metadata, and names the
+    township's actual organ (石桥镇党委, 中共石桥镇委员会), not a generic 镇党委."""
+    import subprocess
+
+    import pikepdf
+
+    from tests.signing.test_records import pdfa_problems
+
+    case = _decide(cast, now_cases[(cast.member_person.pk, rules.YELLOW_CARD)])
+    r = client(cast.member).get(reverse("accountability:decision_pdf", args=[case.pk]))
+    assert pdfa_problems(r.content, tmp_path) == []
+    with pikepdf.open(tmp_path / "doc.pdf") as doc:
+        assert str(doc.docinfo["/Author"]) == "中共石桥镇委员会"
+        assert str(doc.docinfo["/Keywords"]) == case.number
+        assert "/CreationDate" in doc.docinfo
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "doc.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    squeezed = "".join(text.split())
+    assert "石桥镇党委处理决定书" in squeezed and "经石桥镇党委研究" in squeezed
+    assert "中共石桥镇委员会" in squeezed

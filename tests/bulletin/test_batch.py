@@ -115,3 +115,16 @@ def test_signed_letter_prints_signatures_and_qr(cast, tree, settings, tmp_path):
     assert "周副书记" in squeezed
     path = reverse("signing:verify", kwargs={"code": signed.verify_code})
     assert f"https://jn.example{path}" in squeezed
+
+
+def test_printed_links_are_never_without_a_host(cast, tree, settings, tmp_path):
+    """Issue #18: without a public address the batch fails and says so, rather than print a
+    QR code of a bare path that no phone can open."""
+    from .conftest import sign
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.PUBLIC_BASE_URL = ""
+    sign(make_version(make_letter(tree.a1, tree.term, Letter.TEAM), 1))
+    job = services.pdf_batch_start(actor=cast.staff_a, township=tree.a, year=2026, run_async=False)
+    assert job.state == PdfBatch.FAILED
+    assert "PUBLIC_BASE_URL" in job.error

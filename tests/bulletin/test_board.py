@@ -14,7 +14,7 @@ from django.utils import timezone
 from jiannuo.bulletin import sections
 from jiannuo.opinions.models import HotIssue
 from jiannuo.pledges.models import Letter
-from jiannuo.signing.models import SignedLetter
+from jiannuo.signing.models import Custody, Signature, SignedLetter
 
 from .conftest import make_letter, make_version, sign
 
@@ -89,6 +89,8 @@ def test_poster_print_view(village):
     assert "size: A3" in body and "@media print" in body
     assert "新版承诺0" in body and "草稿承诺" not in body
     assert "size: A4" in page("SQ01", "bulletin:poster")
+    # Issue #18: the poster names the actual organs of the village and township.
+    assert "中共柳树村支部委员会" in body and "柳树村村民委员会" in body and "石桥镇党委" in body
 
 
 #: The board's own queries: the village with its cache stamp, the letters, the items and their
@@ -112,7 +114,10 @@ def test_query_count_does_not_grow_with_pledges(village, tree, monkeypatch):
     or without the sections later steps register (each adds a fixed number)."""
     client = Client()
     url = reverse("bulletin:village", args=["SQ01"])
-    SignedLetter.objects.all().delete()
+    # Start from a board without letters. Signed letters are kept records that the ORM refuses
+    # to delete (issue #18), so this test setup removes the fixture's rows in raw SQL.
+    for model in (Signature, Custody, SignedLetter):
+        model.objects.all()._raw_delete(model.objects.db)
     letter = make_letter(tree.a1, tree.term, Letter.TEAM, year=2025)
     sign(make_version(letter, 1, items=5))
     with monkeypatch.context() as m:

@@ -169,3 +169,26 @@ def test_production_refuses_to_start_without_an_audit_key(tmp_path):
     out = subprocess.run([*JIANNUO, "check"], env=env, capture_output=True, text=True)
     assert out.returncode != 0
     assert "AUDIT_KEY" in out.stderr
+
+
+def test_doctor_fails_in_production_without_a_public_address(tmp_path):
+    """Issue #18: the QR code and URL printed on every original must be absolute; in production
+    the public address is required and ``jiannuo doctor`` fails without it."""
+    env = _env(
+        JIANNUO_DATA_DIR=str(tmp_path),
+        JIANNUO_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(60),
+        AUDIT_KEY=secrets.token_urlsafe(40),
+        ALLOWED_HOSTS="jiannuo.example.gov.cn",
+    )
+    env.pop("PUBLIC_BASE_URL", None)
+    subprocess.run([*JIANNUO, "migrate", "-v0"], env=env, check=True)
+    out = subprocess.run([*JIANNUO, "doctor"], env=env, capture_output=True, text=True)
+    assert out.returncode == 1
+    assert "[FAIL] PUBLIC_BASE_URL is not set" in out.stdout
+    env["PUBLIC_BASE_URL"] = "jiannuo.example.gov.cn"  # no scheme: a phone cannot open it
+    out = subprocess.run([*JIANNUO, "doctor"], env=env, capture_output=True, text=True)
+    assert "[FAIL] PUBLIC_BASE_URL 'jiannuo.example.gov.cn' is not an absolute" in out.stdout
+    env["PUBLIC_BASE_URL"] = "https://jiannuo.example.gov.cn"
+    out = subprocess.run([*JIANNUO, "doctor"], env=env, capture_output=True, text=True)
+    assert "[OK  ] public address for printed links: https://jiannuo.example.gov.cn" in out.stdout

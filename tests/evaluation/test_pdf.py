@@ -301,3 +301,15 @@ def test_slips_need_no_query(phone, cast, django_assert_num_queries):
     rnd = selectors.get_round(cast.supervisor, phone.pk)
     with django_assert_num_queries(0):
         pdf.render_slips(rnd, phone.codes, lambda code: f"https://jn.example/v/{code}/")
+
+
+def test_meeting_papers_are_pdfa_and_name_the_organising_organs(paper, tmp_path):
+    """Issue #18: the meeting's papers are archival PDF/A-3b and name the organs holding the
+    meeting (石桥镇党委, 柳树村党支部) rather than a generic township label."""
+    from tests.signing.test_records import pdfa_problems
+
+    for render in (pdf.render_signin, pdf.render_tallysheet, pdf.render_ballots):
+        data = render(paper)
+        assert pdfa_problems(data, tmp_path) == [], render.__name__
+    text = squeezed(pdf.render_tallysheet(paper), tmp_path)
+    assert "组织单位：石桥镇党委柳树村党支部" in text

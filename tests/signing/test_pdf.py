@@ -50,7 +50,7 @@ def test_member_letter_pdf_has_parties_categories_breaches_and_copy(complete, tm
     for heading in pdf.BREACH_HEADINGS.values():
         assert heading in squeezed
     assert "第1份" in squeezed and "共3份" in squeezed
-    assert "镇（街道）党（工）委保存" in squeezed
+    assert "石桥镇党委保存" in squeezed  # the actual keeper (issue #18)
     assert "年内硬化村内道路3公里" in squeezed
     assert pdf.letter_number(current(complete.member)) in squeezed
 
