@@ -5,6 +5,7 @@ error statuses it can answer, so the OpenAPI document tells a client what to exp
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db import DataError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
@@ -61,6 +62,13 @@ def invalid_input(request, exc: ValidationError):
         _("The input does not match the schema."),
         fields=validation_fields(exc.errors),
     )
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def out_of_range(request, exc):
+    """A number too large for the database (an id or a year of 20 digits): the input's fault."""
+    return _error(request, 422, "out_of_range", _("A number in the request is out of range."))
 
 
 @api.exception_handler(HttpError)
