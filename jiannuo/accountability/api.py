@@ -12,13 +12,39 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.responses import Status
 
+from jiannuo.api.workflow import action_param, states_enum
 from jiannuo.core.permissions import has_perm
 from jiannuo.organisation.models import Unit
 from jiannuo.organisation.policy import history, policy_for, set_policy
 
-from . import selectors, services
+from . import rules, selectors, services
 
 router = Router(tags=["accountability"])
+
+#: A case's states (DOMAIN.md "Due process"): proposed → replied (申辩 or waived) → decided, or
+#: awaiting_approval (a resignation demand's second approver) → decided; decided → appealed
+#: (申诉; the measure stays in force) → decided or revoked; decided → carried_out; dismissed.
+CaseState = states_enum("CaseState", rules.CASE_STATES)
+
+CaseAction, CASEACTION_PATH = action_param(
+    "CaseAction",
+    {
+        "reply": "申辩: the cadre replies within the window, ``text`` (`proposed` → `replied`)",
+        "waive": "the cadre declines to reply (`proposed` → `replied`)",
+        "decide": "the township decides to apply the measure, ``decision`` = grounds "
+        "(`proposed`/`replied` → `decided`; a resignation demand → `awaiting_approval`)",
+        "dismiss": "the township decides not to apply it, ``decision`` = grounds "
+        "(`proposed`/`replied` → `dismissed`)",
+        "approve": "the second approver confirms a resignation demand "
+        "(`awaiting_approval` → `decided`)",
+        "reject": "the second approver refuses, ``note`` (`awaiting_approval` → `replied`)",
+        "appeal": "申诉: the cadre appeals within the window, ``text`` (`decided` → `appealed`)",
+        "decide_appeal": "someone who took no part decides the appeal, ``uphold`` and "
+        "``decision`` (`appealed` → `decided` if upheld, else `revoked`)",
+        "carry_out": "the measure is carried out, ``outcome``, ``note``, ``amount``, "
+        "``sanction`` (`decided` → `carried_out`)",
+    },
+)
 
 
 class ReasonOut(Schema):
@@ -40,7 +66,7 @@ class CaseOut(Schema):
     measure: str
     clause: str
     leading: bool
-    state: str
+    state: CaseState
     in_force: bool
     version: int
     facts: dict[str, Any]
@@ -73,7 +99,7 @@ class CaseOut(Schema):
         ]
 
 
-class ActionIn(Schema):
+class CaseActionIn(Schema):
     version: int | None = None
     text: str = ""
     decision: str = ""
@@ -156,7 +182,9 @@ def case_get(request, pk: int):
 
 
 @router.post("/accountability/cases/{pk}/{action}", response=CaseOut)
-def case_act(request, pk: int, action: str, payload: ActionIn):
+def case_act(request, pk: int, payload: CaseActionIn, action: CaseAction = CASEACTION_PATH):
+    """One step of a case's due process; ``version`` is the case version read (409 if stale)."""
+    action = action.value
     case = selectors.get_case(request.user, pk)
     if action not in services.ACTIONS:
         raise Http404

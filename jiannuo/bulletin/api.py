@@ -31,7 +31,7 @@ class VillageOut(Schema):
     township: str
 
 
-class ItemOut(Schema):
+class BoardItemOut(Schema):
     code: str
     category: str
     category_label: str
@@ -44,7 +44,7 @@ class ItemOut(Schema):
     answers: list[str]
 
 
-class LetterOut(Schema):
+class BoardLetterOut(Schema):
     letter_id: int
     kind: str
     title: str
@@ -53,7 +53,7 @@ class LetterOut(Schema):
     version: int
     signed_at: datetime | None
     verify_code: str
-    items: list[ItemOut]
+    items: list[BoardItemOut]
 
 
 class HistoryOut(Schema):
@@ -77,7 +77,7 @@ class NotAdoptedOut(Schema):
 class BoardOut(Schema):
     village: VillageOut
     published: bool
-    letters: list[LetterOut]
+    letters: list[BoardLetterOut]
     history: list[HistoryOut]
     hot_issues_answered: list[str]
     hot_issues_not_adopted: list[NotAdoptedOut]

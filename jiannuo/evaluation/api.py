@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
+from jiannuo.api.workflow import action_param, states_enum
 from jiannuo.core.errors import ServiceError
 from jiannuo.core.permissions import scope_q
 from jiannuo.organisation.models import Post, Unit
@@ -25,6 +26,21 @@ from . import selectors, services
 from .models import Round, Tally, Target, Voter
 
 router = Router(tags=["evaluation"])
+
+#: A round's states (§四.2): draft (preparing: voters checked in) → open (ballots accepted) →
+#: closed (counted); void (abandoned, with a reason).
+RoundState = states_enum("RoundState", [s for s, _label in Round.STATES])
+
+RoundStep, ROUNDSTEP_PATH = action_param(
+    "RoundStep",
+    {
+        "open": "the presiding officer opens the round once the meeting has its quorum "
+        "(`draft` → `open`)",
+        "close": "the presiding officer closes it; a phone round is counted at once, a paper "
+        "round's tallies follow (`open` → `closed`)",
+        "void": "the round is abandoned, ``reason`` required (`draft`/`open` → `void`)",
+    },
+)
 
 
 class GroupIn(Schema):
@@ -114,7 +130,7 @@ class RoundOut(Schema):
     village_id: int
     year: int
     method: str
-    state: str
+    state: RoundState
     eligible: int
     present: int
     options: list[str]
@@ -297,7 +313,9 @@ def checkin(request, pk: int, payload: CheckinIn):
 
 
 @router.post("/evaluation/rounds/{pk}/steps/{action}", response=RoundOut)
-def round_step(request, pk: int, action: str, reason: str = ""):
+def round_step(request, pk: int, reason: str = "", action: RoundStep = ROUNDSTEP_PATH):
+    """Open, close or void an evaluation round (presiding officer)."""
+    action = action.value
     rnd = selectors.get_round(request.user, pk)
     if action == "open":
         rnd = services.round_open(actor=request.user, round=rnd)

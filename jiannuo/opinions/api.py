@@ -68,7 +68,7 @@ class PublicOut(Schema):
     received: bool
 
 
-class MeetingIn(Schema):
+class OpinionMeetingIn(Schema):
     village_id: int
     term_id: int | None = None
     year: int | None = None
@@ -79,7 +79,7 @@ class MeetingIn(Schema):
     opinions: list[EntryIn] = []
 
 
-class MeetingOut(Schema):
+class OpinionMeetingOut(Schema):
     id: int
     village_id: int
     term_id: int
@@ -385,7 +385,7 @@ def _visit_out(v: HouseholdVisit) -> dict:
     }
 
 
-@router.get("/opinions/meetings", response=list[MeetingOut])
+@router.get("/opinions/meetings", response=list[OpinionMeetingOut])
 def meetings_list(request, village_id: int, term_id: int | None = None, year: int | None = None):
     village = selectors.get_village(request.user, village_id)
     term, year = _period(village, term_id, year)
@@ -393,8 +393,8 @@ def meetings_list(request, village_id: int, term_id: int | None = None, year: in
     return [_meeting_out(m) for m in qs]
 
 
-@router.post("/opinions/meetings", response={201: MeetingOut})
-def meeting_record(request, data: MeetingIn):
+@router.post("/opinions/meetings", response={201: OpinionMeetingOut})
+def meeting_record(request, data: OpinionMeetingIn):
     """A consultation meeting (民主恳谈会) with the opinions raised."""
     village = selectors.get_village(request.user, data.village_id)
     term, year = _period(village, data.term_id, data.year)

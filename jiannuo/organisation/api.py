@@ -86,7 +86,7 @@ class PostEndIn(Schema):
     end: date
 
 
-class ImportOut(Schema):
+class RosterImportOut(Schema):
     people_created: int
     people_updated: int
     posts_created: int
@@ -170,7 +170,7 @@ def post_end(request, post_id: int, data: PostEndIn):
     return services.post_end(actor=request.user, post=post, end=data.end)
 
 
-@router.post("/units/{unit_id}/roster", response=ImportOut)
+@router.post("/units/{unit_id}/roster", response=RosterImportOut)
 def roster_import(request, unit_id: int, file: File[UploadedFile]):
     """Import a roster workbook: all rows valid or nothing saved (400 lists each bad row)."""
     unit = selectors.get_unit(request.user, unit_id)

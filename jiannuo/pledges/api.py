@@ -11,13 +11,31 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
+from jiannuo.api.workflow import action_param, states_enum
 from jiannuo.core.excel import XLSX_CONTENT_TYPE
 from jiannuo.organisation.models import Term
 
-from . import selectors, services
-from .models import BreachClause, PledgeItem
+from . import rules, selectors, services
+from .models import STATE_LABELS, BreachClause, PledgeItem
 
 router = Router(tags=["pledges"])
+
+#: A letter's states, in workflow order (§三.2–3): draft → tabled (submitted to the joint
+#: meeting) → joint_meeting (passed it) → consulted → submitted (to the township) → approved;
+#: ``returned`` goes back to drafting, ``redo`` closes the version and drafting starts anew.
+LetterState = states_enum("LetterState", STATE_LABELS)
+
+LetterAction, LETTERACTION_PATH = action_param(
+    "LetterAction",
+    {
+        "submit_to_joint_meeting": "the village submits the draft to the joint meeting (§三.2)",
+        "submit": "the village submits the consulted letter to the township (§三.3)",
+        "approve": "the township approves the letter; signing follows",
+        "return": "the township returns it for changes (``note``: the reasons)",
+        "redo": "the township asks for a new version (``note``; ``copy_content`` keeps content)",
+    },
+    rules.TRANSITIONS,
+)
 
 
 # --- Schemas ----------------------------------------------------------------------------------
@@ -32,7 +50,7 @@ class LetterOut(Schema):
     title: str
     post_id: int | None
     holder: str
-    state: str
+    state: LetterState
     current_version: int
     version: int
     blocking: int | None = None
@@ -109,7 +127,7 @@ class AckIn(Schema):
     note: str = ""
 
 
-class ActionIn(Schema):
+class LetterActionIn(Schema):
     version: int | None = None
     note: str = ""
     copy_content: bool = False
@@ -121,7 +139,7 @@ class DecisionIn(Schema):
     note: str = ""
 
 
-class MeetingIn(Schema):
+class JointMeetingIn(Schema):
     term_id: int | None = None
     year: int | None = None
     date: date
@@ -144,7 +162,7 @@ class ConsultationIn(Schema):
     body: str | None = None
 
 
-class FindingOut(Schema):
+class QualityFindingOut(Schema):
     rule: str
     clause: str
     severity: str
@@ -157,14 +175,14 @@ class QualityOut(Schema):
     letter_id: int
     version: int
     passes: bool
-    findings: list[FindingOut]
+    findings: list[QualityFindingOut]
 
 
 class ImportOut(Schema):
     imported: int
 
 
-class MeetingOut(Schema):
+class JointMeetingOut(Schema):
     id: int
     date: date
     members_total: int
@@ -384,8 +402,10 @@ def acknowledge(request, letter_id: int, data: AckIn):
 
 
 @router.post("/pledges/letters/{letter_id}/actions/{action}", response=LetterOut)
-def act(request, letter_id: int, action: str, data: ActionIn):
-    """submit_to_joint_meeting | submit | approve | return | redo (``note`` = reasons)."""
+def act(request, letter_id: int, data: LetterActionIn, action: LetterAction = LETTERACTION_PATH):
+    """Move a letter along its workflow; ``version`` is the letter version read (409 if stale).
+    The joint meeting's and the consultation's outcomes are recorded by their own operations."""
+    action = action.value
     letter = selectors.get_letter(request.user, letter_id)
     if action == "submit_to_joint_meeting":
         services.letter_submit_to_joint_meeting(
@@ -409,8 +429,8 @@ def act(request, letter_id: int, action: str, data: ActionIn):
     return _letter_out(letter)
 
 
-@router.post("/pledges/villages/{village_id}/joint-meetings", response={201: MeetingOut})
-def joint_meeting(request, village_id: int, data: MeetingIn):
+@router.post("/pledges/villages/{village_id}/joint-meetings", response={201: JointMeetingOut})
+def joint_meeting(request, village_id: int, data: JointMeetingIn):
     """Record a joint meeting (§三.2): attendance (team post ids) and a decision per letter."""
     village, term, year = _period(request.user, village_id, data.term_id, data.year)
     meeting = services.joint_meeting_record(

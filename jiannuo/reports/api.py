@@ -12,7 +12,7 @@ from . import selectors
 router = Router(tags=["reports"])
 
 
-class UnitOut(Schema):
+class ReportUnitOut(Schema):
     id: int
     name: str
     code: str
@@ -20,13 +20,13 @@ class UnitOut(Schema):
 
 
 class RowOut(Schema):
-    unit: UnitOut
+    unit: ReportUnitOut
     figures: dict
 
 
 class ReportOut(Schema):
     year: int
-    unit: UnitOut
+    unit: ReportUnitOut
     rows_are: str
     thresholds: dict
     rows: list[RowOut]

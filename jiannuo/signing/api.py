@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from jiannuo.api.workflow import action_param, states_enum
 from jiannuo.core.clients import client_address
 from jiannuo.core.permissions import scope_q
 from jiannuo.organisation.models import Person, Term
@@ -20,6 +21,18 @@ from jiannuo.pledges.models import Letter, LetterVersion
 from . import selectors, services
 
 router = Router(tags=["signing"])
+
+#: A ceremony's states (§三.4): scheduled → held (check-in, reading, vote, signing) → closed.
+CeremonyState = states_enum("CeremonyState", ["scheduled", "held", "closed"])
+
+CeremonyStep, CEREMONYSTEP_PATH = action_param(
+    "CeremonyStep",
+    {
+        "hold": "the ceremony opens: check-in, reading, discussion, vote and signing follow "
+        "(`scheduled` → `held`)",
+        "close": "the ceremony ends; no more check-ins, votes or signatures (`held` → `closed`)",
+    },
+)
 
 
 class CeremonyIn(Schema):
@@ -37,12 +50,12 @@ class CeremonyOut(Schema):
     year: int | None
     scheduled_at: datetime
     place: str
-    state: str
+    state: CeremonyState
     notes: str
     version: int
 
 
-class CheckinIn(Schema):
+class SigningCheckinIn(Schema):
     person_id: int
 
 
@@ -186,7 +199,9 @@ def ceremony_get(request, pk: int):
 
 
 @router.post("/signing/ceremonies/{pk}/steps/{action}", response=CeremonyOut)
-def ceremony_step(request, pk: int, action: str):
+def ceremony_step(request, pk: int, action: CeremonyStep = CEREMONYSTEP_PATH):
+    """Open (``hold``) or ``close`` a signing ceremony."""
+    action = action.value
     c = _ceremony(request, pk)
     if action == "hold":
         return services.ceremony_hold(actor=request.user, ceremony=c)
@@ -196,7 +211,7 @@ def ceremony_step(request, pk: int, action: str):
 
 
 @router.post("/signing/ceremonies/{pk}/attendances", response={201: AttendanceOut})
-def checkin(request, pk: int, payload: CheckinIn):
+def checkin(request, pk: int, payload: SigningCheckinIn):
     c = _ceremony(request, pk)
     person = get_object_or_404(Person, pk=payload.person_id, village=c.village)
     return Status(201, services.attendance_checkin(actor=request.user, ceremony=c, person=person))

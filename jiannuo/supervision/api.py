@@ -16,7 +16,7 @@ from .models import Adjustment, Evidence, Inspection, InspectionFinding
 router = Router(tags=["supervision"])
 
 
-class ItemOut(Schema):
+class TrackedItemOut(Schema):
     letter_id: int
     item_code: str
     village_id: int
@@ -54,7 +54,7 @@ def _item_out(r) -> dict:
     }
 
 
-class GroupOut(Schema):
+class DashboardGroupOut(Schema):
     id: int | None
     name: str
     level: str
@@ -66,8 +66,8 @@ class DashboardOut(Schema):
     year: int
     level: str
     counts: dict[str, int]
-    townships: list[GroupOut]
-    villages: list[GroupOut]
+    townships: list[DashboardGroupOut]
+    villages: list[DashboardGroupOut]
 
 
 class ProgressIn(Schema):
@@ -122,7 +122,7 @@ class InspectionIn(Schema):
     findings: list[FindingIn] = []
 
 
-class FindingOut(Schema):
+class InspectionFindingOut(Schema):
     id: int
     letter_id: int
     item_code: str
@@ -155,7 +155,7 @@ class InspectionOut(Schema):
     date: date
     inspectors: str
     summary: str
-    findings: list[FindingOut]
+    findings: list[InspectionFindingOut]
 
 
 def _inspection_out(i) -> dict:
@@ -236,14 +236,14 @@ def _group_out(g) -> dict:
     }
 
 
-@router.get("/supervision/items", response=list[ItemOut])
+@router.get("/supervision/items", response=list[TrackedItemOut])
 def items(request, year: int | None = None, village_id: int | None = None):
     """Items in force in the caller's scope with progress and risk (§五.3)."""
     village = selectors.get_village(request.user, village_id) if village_id else None
     return [_item_out(r) for r in selectors.tracked(request.user, year=year, village=village)]
 
 
-@router.get("/supervision/items/{letter_id}/{code}", response=ItemOut)
+@router.get("/supervision/items/{letter_id}/{code}", response=TrackedItemOut)
 def item_get(request, letter_id: int, code: str):
     return _item_out(selectors.get_row(request.user, letter_id, code))
 
@@ -357,7 +357,7 @@ def _finding(request, pk) -> InspectionFinding:
     return f
 
 
-@router.post("/supervision/findings/{pk}/respond", response=FindingOut)
+@router.post("/supervision/findings/{pk}/respond", response=InspectionFindingOut)
 def finding_respond(request, pk: int, payload: RespondIn):
     f = services.rectification_respond(
         actor=request.user,
@@ -368,7 +368,7 @@ def finding_respond(request, pk: int, payload: RespondIn):
     return _finding_out(f)
 
 
-@router.post("/supervision/findings/{pk}/signoff", response=FindingOut)
+@router.post("/supervision/findings/{pk}/signoff", response=InspectionFindingOut)
 def finding_signoff(request, pk: int, payload: SignoffIn):
     f = services.rectification_signoff(
         actor=request.user,
