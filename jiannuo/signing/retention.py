@@ -70,8 +70,8 @@ def check_deletable(instance) -> None:
     until = kept_until(village, year)
     if timezone.localdate().year <= until:
         raise KeptRecordError(
-            _("%(record)s is kept until the end of %(year)s and cannot be deleted.")
-            % {"record": instance._meta.verbose_name, "year": until}
+            _("This record is kept until the end of %(year)s and cannot be deleted.")
+            % {"year": until}
         )
 
 
