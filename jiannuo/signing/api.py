@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from jiannuo.api.pagination import paginated
 from jiannuo.api.workflow import action_param, states_enum
 from jiannuo.core.permissions import scope_q
 from jiannuo.organisation.models import Person, Term
@@ -173,6 +174,7 @@ def _ceremony(request, pk, perm="signing.view"):
 
 
 @router.get("/signing/ceremonies", response=list[CeremonyOut])
+@paginated
 def ceremonies(request, year: int | None = None):
     return list(selectors.ceremonies(request.user, year))
 
@@ -264,6 +266,7 @@ def sign(request, version_id: int, payload: SignIn):
 
 
 @router.get("/signing/signed", response=list[SignedOut])
+@paginated
 def signed_list(request):
     return list(selectors.signed_letters(request.user))
 
@@ -274,6 +277,7 @@ def signed_get(request, pk: int):
 
 
 @router.get("/signing/custody", response=list[CustodyOut])
+@paginated
 def custody(request):
     """§三.5: the register of originals: copies, receipts, archive status, retention."""
     out = []
