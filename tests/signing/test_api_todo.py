@@ -50,7 +50,7 @@ def test_custody_register_api(ceremony, letters, cast):
         copy = signed.copies.get(custodian=custodian)
         r = _client(user).post(f"/api/v1/signing/copies/{copy.pk}/receipt")
         assert r.status_code == 200 and r.json()["receipt_at"]
-    assert _client(cast.branch).get("/api/v1/signing/custody").json()[0]["archived_at"]
+    assert _client(cast.branch).get("/api/v1/signing/custody").json()["items"][0]["archived_at"]
 
 
 def test_scan_api_checks_type(ceremony, letters, cast):
