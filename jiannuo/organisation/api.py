@@ -87,7 +87,8 @@ def me(request):
 @router.get("/units", response=list[UnitOut])
 @paginated
 def units(request):
-    return list(selectors.visible_units(request.user).order_by("path"))
+    """The units you may see, in tree order (district, townships, villages)."""
+    return selectors.visible_units(request.user).order_by("path", "pk")
 
 
 @router.get("/units/{unit_id}", response=UnitOut)
