@@ -169,6 +169,10 @@ CACHES = {
     }
 }
 
+# Every list of the API is paginated (docs/api.md): ?limit= (default 100, at most 500)&offset=.
+NINJA_PAGINATION_PER_PAGE = 100
+NINJA_PAGINATION_MAX_LIMIT = 500
+
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.responses import Status
 
+from jiannuo.api.pagination import paginated, unit_path
 from jiannuo.api.workflow import action_param, states_enum
 from jiannuo.core.permissions import has_perm
 from jiannuo.organisation.models import Unit
@@ -161,19 +162,30 @@ class SettingsIn(Schema):
 
 
 @router.get("/accountability/cases", response=list[CaseOut])
+@paginated
 def cases(
     request,
     year: int | None = None,
     township_id: int | None = None,
-    state: str | None = None,
+    unit_id: int | None = None,
+    state: CaseState | None = None,
     measure: str | None = None,
 ):
+    """The cases in your units, filtered by ``unit_id`` (everything below that unit),
+    ``township_id``, ``year``, ``state`` and ``measure``, in ascending id."""
     township = None
     if township_id is not None:
         township = selectors.get_township(request.user, township_id)
-    return list(
-        selectors.cases(request.user, year=year, township=township, state=state, measure=measure)
+    qs = selectors.cases(
+        request.user,
+        year=year,
+        township=township,
+        state=state.value if state else None,
+        measure=measure,
     )
+    if (path := unit_path(unit_id)) is not None:
+        qs = qs.filter(village__path__startswith=path)
+    return qs.order_by("pk")
 
 
 @router.get("/accountability/cases/{pk}", response=CaseOut)
@@ -247,6 +259,7 @@ def run(request, pk: int, year: int):
 
 
 @router.get("/accountability/honours", response=list[CaseOut])
+@paginated
 def honours(request, year: int):
     """§四.1: the cadres and teams with a "no honours" measure in force for ``year``."""
     return [c for c in selectors.honours_ineligible(request.user, year) if c.in_force]

@@ -40,7 +40,7 @@ def _error(request, status, code, message, **kw):
 
 @api.exception_handler(ServiceError)
 def service_error(request, exc: ServiceError):
-    return _error(request, exc.status, exc.code, exc.message, details=exc.details)
+    return api.create_response(request, exc.as_json(), status=exc.status)
 
 
 @api.exception_handler(PermissionDenied)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from jiannuo.api.pagination import paginated
 from jiannuo.core.permissions import has_perm
 
 from . import selectors, services
@@ -119,6 +120,7 @@ def _item(item, today) -> dict:
 
 
 @router.get("/bulletin/villages", auth=None, response=list[VillageOut])
+@paginated
 def villages(request):
     """Every village with a public board."""
     return [
@@ -202,6 +204,7 @@ def _posting(p) -> dict:
 
 
 @router.get("/bulletin/villages/{code}/postings", response=list[PostingOut])
+@paginated
 def postings(request, code: str):
     """The record of the poster going up on the village board (branch secretary)."""
     return [_posting(p) for p in selectors.postings(_village_for_posting(request, code))]

@@ -20,8 +20,13 @@ class ServiceError(Exception):
         self.details = details or []
 
     def as_json(self) -> dict:
-        """The API's body for this refusal."""
-        return {"code": self.code, "message": str(self.message), "details": self.details}
+        """The API's body for this refusal (``jiannuo.api.errors.ErrorOut``)."""
+        return {
+            "code": self.code,
+            "message": str(self.message),
+            "fields": {},
+            "details": self.details,
+        }
 
 
 class ConflictError(ServiceError):

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
+from jiannuo.api.pagination import paginated
 from jiannuo.api.workflow import action_param, states_enum
 from jiannuo.core.errors import ServiceError
 from jiannuo.core.permissions import scope_q
@@ -226,6 +227,7 @@ def group_create(request, payload: GroupIn):
 
 
 @router.get("/evaluation/groups", response=list[GroupOut])
+@paginated
 def groups(request, year: int | None = None):
     return list(selectors.groups(request.user, year))
 
@@ -286,6 +288,7 @@ def breach(request, payload: BreachIn):
 
 
 @router.get("/evaluation/rounds", response=list[RoundOut])
+@paginated
 def rounds(request, year: int | None = None):
     return [_round_out(r) for r in selectors.rounds(request.user, year).prefetch_related("targets")]
 

@@ -8,6 +8,7 @@ from django.http import Http404
 from ninja import Router, Schema
 from ninja.responses import Status
 
+from jiannuo.api.pagination import paginated
 from jiannuo.core.clients import client_address
 from jiannuo.core.permissions import has_perm
 
@@ -284,6 +285,7 @@ def _entries(items) -> list[services.Entry]:
 
 
 @router.get("/opinions", response=list[OpinionOut])
+@paginated
 def opinions_list(
     request,
     village_id: int,
@@ -386,6 +388,7 @@ def _visit_out(v: HouseholdVisit) -> dict:
 
 
 @router.get("/opinions/meetings", response=list[OpinionMeetingOut])
+@paginated
 def meetings_list(request, village_id: int, term_id: int | None = None, year: int | None = None):
     village = selectors.get_village(request.user, village_id)
     term, year = _period(village, term_id, year)
@@ -413,6 +416,7 @@ def meeting_record(request, data: OpinionMeetingIn):
 
 
 @router.get("/opinions/visits", response=list[VisitOut])
+@paginated
 def visits_list(request, village_id: int, term_id: int | None = None, year: int | None = None):
     village = selectors.get_village(request.user, village_id)
     term, year = _period(village, term_id, year)
@@ -443,6 +447,7 @@ def visit_record(request, data: VisitIn):
 
 
 @router.get("/opinions/tasks", response=list[TaskOut])
+@paginated
 def tasks_list(
     request, township_id: int | None = None, village_id: int | None = None, year: int | None = None
 ):
@@ -525,6 +530,7 @@ def task_not_adopt(request, assignment_id: int, data: ReasonIn):
 
 
 @router.get("/opinions/hot-issues", response=list[IssueOut])
+@paginated
 def issues_list(request, village_id: int, term_id: int | None = None, year: int | None = None):
     village = selectors.get_village(request.user, village_id)
     term, year = _period(village, term_id, year)
@@ -623,6 +629,7 @@ def issue_not_adopt(request, issue_id: int, data: ReasonIn):
 
 
 @router.get("/opinions/villages/{village_id}/required-answers", response=list[RequiredAnswerOut])
+@paginated
 def required_answers(request, village_id: int, term_id: int | None = None, year: int | None = None):
     """Accepted hot issues and township tasks the village's letters must answer (§三.1)."""
     village = selectors.get_village(request.user, village_id)

@@ -7,6 +7,7 @@ from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
+from jiannuo.api.pagination import paginated
 from jiannuo.core.excel import XLSX_CONTENT_TYPE
 from jiannuo.core.permissions import grants, has_perm
 from jiannuo.core.roles import ROLE_LABELS
@@ -105,8 +106,10 @@ def me(request):
 
 
 @router.get("/units", response=list[UnitOut])
+@paginated
 def units(request):
-    return list(selectors.visible_units(request.user).order_by("path"))
+    """The units you may see, in tree order (district, townships, villages)."""
+    return selectors.visible_units(request.user).order_by("path", "pk")
 
 
 @router.get("/units/{unit_id}", response=UnitOut)
@@ -130,6 +133,7 @@ def _person_out(p, personal: bool):
 
 
 @router.get("/units/{unit_id}/people", response=list[PersonOut])
+@paginated
 def people(request, unit_id: int):
     """The village's roster with the posts held today."""
     village = selectors.get_unit(request.user, unit_id)

@@ -6,17 +6,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.db.models import F
 from django.http import Http404, HttpResponse
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
+from jiannuo.api.pagination import Mapped, paginated, unit_path
 from jiannuo.api.workflow import action_param, states_enum
 from jiannuo.core.excel import XLSX_CONTENT_TYPE
+from jiannuo.core.permissions import scope_q
 from jiannuo.organisation.models import Term
 
 from . import rules, selectors, services
-from .models import STATE_LABELS, BreachClause, PledgeItem
+from .models import STATE_LABELS, BreachClause, Letter, LetterVersion, PledgeItem
 
 router = Router(tags=["pledges"])
 
@@ -270,11 +273,49 @@ def _clause(user, clause_id) -> BreachClause:
 # --- Letters ----------------------------------------------------------------------------------
 
 
+def _letters_page(letters: list) -> list[dict]:
+    """A page of letters with their current versions (one query for the page)."""
+    versions = {
+        v.letter_id: v
+        for v in LetterVersion.objects.filter(
+            letter__in=letters, number=F("letter__current_number")
+        )
+    }
+    for letter in letters:
+        letter.current = versions.get(letter.pk)
+    return [_letter_out(x) for x in letters]
+
+
 @router.get("/pledges/letters", response=list[LetterOut])
-def letters(request, village_id: int, year: int | None = None, term_id: int | None = None):
-    """The letters of a village for a year (or, without ``year``, for the term)."""
-    village, term, year = _period(request.user, village_id, term_id, year)
-    return [_letter_out(x) for x in selectors.period_letters(village, term, year)]
+@paginated
+def letters(
+    request,
+    village_id: int | None = None,
+    year: int | None = None,
+    term_id: int | None = None,
+    unit_id: int | None = None,
+    state: LetterState | None = None,
+):
+    """Letters. With ``village_id``: that village's letters for a year (or, without ``year``,
+    for the term), in the letters' own order (team letter first). Without it: every letter in
+    your units, filtered by ``unit_id`` (a district, township or village: everything below
+    it), ``year``, ``term_id`` and ``state``, in ascending id."""
+    if village_id is not None:
+        village, term, year = _period(request.user, village_id, term_id, year)
+        rows = selectors.period_letters(village, term, year)
+        if state is not None:
+            rows = [x for x in rows if x.state == state.value]
+        return [_letter_out(x) for x in rows]
+    qs = Letter.objects.filter(scope_q(request.user, "pledges.view")).order_by("pk")
+    if (path := unit_path(unit_id)) is not None:
+        qs = qs.filter(village__path__startswith=path)
+    if year is not None:
+        qs = qs.filter(year=year)
+    if term_id is not None:
+        qs = qs.filter(term_id=term_id)
+    if state is not None:
+        qs = qs.filter(state=state.value)
+    return Mapped(qs.select_related("post__person"), _letters_page)
 
 
 @router.post("/pledges/villages/{village_id}/letters", response={201: list[LetterOut]})
@@ -467,6 +508,7 @@ def consultation(request, village_id: int, data: ConsultationIn):
 
 
 @router.get("/pledges/letters/{letter_id}/versions", response=list[VersionOut])
+@paginated
 def versions(request, letter_id: int):
     letter = selectors.get_letter(request.user, letter_id)
     return list(letter.versions.order_by("number"))

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from jiannuo.api.pagination import paginated
 from jiannuo.api.workflow import action_param, states_enum
 from jiannuo.core.clients import client_address
 from jiannuo.core.permissions import scope_q
@@ -174,6 +175,7 @@ def _ceremony(request, pk, perm="signing.view"):
 
 
 @router.get("/signing/ceremonies", response=list[CeremonyOut])
+@paginated
 def ceremonies(request, year: int | None = None):
     return list(selectors.ceremonies(request.user, year))
 
@@ -268,6 +270,7 @@ def sign(request, version_id: int, payload: SignIn):
 
 
 @router.get("/signing/signed", response=list[SignedOut])
+@paginated
 def signed_list(request):
     return list(selectors.signed_letters(request.user))
 
@@ -278,6 +281,7 @@ def signed_get(request, pk: int):
 
 
 @router.get("/signing/custody", response=list[CustodyOut])
+@paginated
 def custody(request):
     """§三.5: the register of originals: copies, receipts, archive status, retention."""
     out = []

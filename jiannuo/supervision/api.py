@@ -7,6 +7,7 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
+from jiannuo.api.pagination import paginated
 from jiannuo.core.permissions import scope_q
 from jiannuo.pledges.models import Letter
 
@@ -237,6 +238,7 @@ def _group_out(g) -> dict:
 
 
 @router.get("/supervision/items", response=list[TrackedItemOut])
+@paginated
 def items(request, year: int | None = None, village_id: int | None = None):
     """Items in force in the caller's scope with progress and risk (§五.3)."""
     village = selectors.get_village(request.user, village_id) if village_id else None
@@ -249,6 +251,7 @@ def item_get(request, letter_id: int, code: str):
 
 
 @router.get("/supervision/items/{letter_id}/{code}/timeline", response=list[ProgressOut])
+@paginated
 def timeline(request, letter_id: int, code: str):
     row = selectors.get_row(request.user, letter_id, code)
     return [
@@ -314,6 +317,7 @@ def dashboard(request, year: int | None = None):
 
 
 @router.get("/supervision/inspections", response=list[InspectionOut])
+@paginated
 def inspections(request, village_id: int | None = None):
     qs = Inspection.objects.filter(scope_q(request.user, selectors.VIEW))
     if village_id:
@@ -381,6 +385,7 @@ def finding_signoff(request, pk: int, payload: SignoffIn):
 
 
 @router.get("/supervision/adjustments", response=list[AdjustmentOut])
+@paginated
 def adjustments(request):
     qs = Adjustment.objects.filter(scope_q(request.user, selectors.VIEW)).select_related(
         "state_row"

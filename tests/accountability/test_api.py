@@ -74,7 +74,7 @@ def test_others_neither_see_nor_act(cast, tree, api_facts, who):
     assert post(c, f"/api/v1/accountability/cases/{case.pk}/reply", {"text": "x"}).status_code == (
         404
     )
-    assert c.get("/api/v1/accountability/cases").json() == []
+    assert c.get("/api/v1/accountability/cases").json() == {"items": [], "count": 0}
     r = post(c, f"/api/v1/accountability/townships/{tree.a.pk}/2025/run")
     assert r.status_code == 404
 
@@ -93,7 +93,7 @@ def test_appeal_after_the_window_is_refused(cast, tree, api_facts):
 
 def test_honours_endpoint(cast, tree, api_facts):
     r = client(cast.district).get("/api/v1/accountability/honours", {"year": 2025})
-    assert r.status_code == 200 and r.json() == []
+    assert r.status_code == 200 and r.json() == {"items": [], "count": 0}
 
 
 def test_settings_read_and_write(cast, tree):

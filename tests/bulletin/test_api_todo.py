@@ -27,7 +27,9 @@ def _client(user=None):
 
 def test_public_board_api_without_login(village):
     """§三.4: the same content as the page: published letters in force, history, reasons."""
-    assert any(v["code"] == "SQ01" for v in _client().get("/api/v1/bulletin/villages").json())
+    assert any(
+        v["code"] == "SQ01" for v in _client().get("/api/v1/bulletin/villages").json()["items"]
+    )
     r = _client().get("/api/v1/bulletin/villages/SQ01")
     assert r.status_code == 200
     data = r.json()
@@ -79,7 +81,7 @@ def test_posting_api(village, cast, tree, settings, tmp_path):
     photo = SimpleUploadedFile("board.png", PNG, content_type="image/png")
     r = _client(cast.branch).post(url, {"year": 2026, "posted_on": "2026-03-21", "photo": photo})
     assert r.status_code == 201 and r.json()["has_photo"] is True
-    assert [p["posted_on"] for p in _client(cast.branch).get(url).json()] == ["2026-03-21"]
+    assert [p["posted_on"] for p in _client(cast.branch).get(url).json()["items"]] == ["2026-03-21"]
     assert _client().get("/api/v1/bulletin/villages/SQ01").json()["posted_on"] == "2026-03-21"
 
 

@@ -43,7 +43,7 @@ def test_list_and_create_opinions(cast, tree):
     assert response.status_code == 201
     body = response.json()
     assert body["source"] == "card" and body["term_id"] == tree.term.pk
-    listed = client.get(f"{API}?village_id={tree.a1.pk}&year={YEAR}").json()
+    listed = client.get(f"{API}?village_id={tree.a1.pk}&year={YEAR}").json()["items"]
     assert [o["text"] for o in listed] == ["路灯不亮"]
     # A team member may enter but not see the giver's phone afterwards.
     assert listed[0]["giver_phone"] is None
@@ -137,8 +137,8 @@ def test_meetings_and_visits(cast, tree):
         },
     )
     assert response.status_code == 201
-    assert len(client.get(f"{API}/meetings?village_id={tree.a1.pk}&year={YEAR}").json()) == 1
-    assert len(client.get(f"{API}/visits?village_id={tree.a1.pk}&year={YEAR}").json()) == 1
+    assert client.get(f"{API}/meetings?village_id={tree.a1.pk}&year={YEAR}").json()["count"] == 1
+    assert client.get(f"{API}/visits?village_id={tree.a1.pk}&year={YEAR}").json()["count"] == 1
     response = _post(
         client,
         f"{API}/meetings",
@@ -168,14 +168,14 @@ def test_tasks(cast, tree):
     assert _post(_client(cast.secretary_b), f"{API}/tasks", data).status_code == 404
     # The village sees and answers its task.
     branch = _client(cast.branch)
-    tasks = branch.get(f"{API}/tasks?village_id={tree.a1.pk}&year={YEAR}").json()
+    tasks = branch.get(f"{API}/tasks?village_id={tree.a1.pk}&year={YEAR}").json()["items"]
     assignment = tasks[0]["assignments"][0]
     assert assignment["status"] == "open"
     response = _post(
         branch, f"{API}/task-assignments/{assignment['id']}/not-adopt", {"reason": "已完成"}
     )
     assert response.status_code == 200 and response.json()["status"] == "not_adopted"
-    listed = client.get(f"{API}/tasks?township_id={tree.a.pk}&year={YEAR}").json()
+    listed = client.get(f"{API}/tasks?township_id={tree.a.pk}&year={YEAR}").json()["items"]
     assert {a["village"]: a["status"] for a in listed[0]["assignments"]} == {
         "柳树村": "not_adopted",
         "河口村": "open",
@@ -221,7 +221,7 @@ def test_hot_issue_lifecycle(cast, tree, opinions):
     assert _post(client, f"{API}/hot-issues/{b['id']}/accept", {}).status_code == 400
     ids = [
         o["id"]
-        for o in client.get(f"{API}?village_id={tree.a1.pk}&year={YEAR}").json()
+        for o in client.get(f"{API}?village_id={tree.a1.pk}&year={YEAR}").json()["items"]
         if o["hot_issue_id"] == a["id"]
     ]
     response = _post(
@@ -234,7 +234,9 @@ def test_hot_issue_lifecycle(cast, tree, opinions):
     response = _post(client, f"{API}/hot-issues/{a['id']}/not-adopt", {"reason": "需上级立项"})
     assert response.status_code == 200 and response.json()["not_adopted_reason"] == "需上级立项"
     assert _post(client, f"{API}/hot-issues/{c['id']}/decline", {}).json()["status"] == "declined"
-    answers = client.get(f"{API}/villages/{tree.a1.pk}/required-answers?year={YEAR}").json()
+    answers = client.get(f"{API}/villages/{tree.a1.pk}/required-answers?year={YEAR}").json()[
+        "items"
+    ]
     assert answers == [
         {"ref": f"hot_issue:{a['id']}", "label": "路灯", "source": "hot_issue", "adopted": False}
     ]

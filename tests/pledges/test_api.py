@@ -25,8 +25,8 @@ def test_prepare_and_list_letters(cast, tree):
     )
     assert r.status_code == 201 and len(r.json()) == 4
     r = c.get(f"{API}/letters", {"village_id": tree.a1.pk, "year": YEAR})
-    assert [x["kind"] for x in r.json()] == ["team", "secretary", "member", "member"]
-    assert r.json()[0]["blocking"] == 7
+    assert [x["kind"] for x in r.json()["items"]] == ["team", "secretary", "member", "member"]
+    assert r.json()["items"][0]["blocking"] == 7
 
 
 def test_other_village_and_other_township_get_404(cast, letters, tree):
@@ -153,7 +153,7 @@ def test_workflow_through_the_api(cast, complete, tree):
     assert r.status_code == 200 and r.json()["state"] == rules.DRAFT
     assert r.json()["current_version"] == 2
     r = c.get(f"{API}/letters/{complete.team.pk}/versions")
-    assert [v["state"] for v in r.json()] == [rules.REDO, rules.DRAFT]
+    assert [v["state"] for v in r.json()["items"]] == [rules.REDO, rules.DRAFT]
     r = c.get(f"{API}/letters/{complete.team.pk}/diff", {"a": 1, "b": 2})
     assert r.json()["items"] == {"added": [], "removed": [], "changed": []}
 

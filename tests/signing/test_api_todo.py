@@ -29,7 +29,7 @@ def _client(user=None):
 def test_custody_register_api(ceremony, letters, cast):
     """§三.5: each custodian sees the register and may receipt only their own original."""
     signed = sign_member_letter(letters, cast, ceremony)
-    rows = _client(cast.branch).get("/api/v1/signing/custody").json()
+    rows = _client(cast.branch).get("/api/v1/signing/custody").json()["items"]
     assert [r["signed_letter_id"] for r in rows] == [signed.pk]
     row = rows[0]
     year = timezone.localtime(signed.signed_at).year
@@ -37,10 +37,10 @@ def test_custody_register_api(ceremony, letters, cast):
     can = {c["custodian"]: c["can_receipt"] for c in row["copies"]}
     assert can == {"township": False, "branch": True, "cadre": False}
     can = {c["custodian"]: c["can_receipt"] for c in _client(cast.staff_a).get(
-        "/api/v1/signing/custody").json()[0]["copies"]}  # fmt: skip
+        "/api/v1/signing/custody").json()["items"][0]["copies"]}  # fmt: skip
     assert can == {"township": True, "branch": False, "cadre": False}
     for user in (cast.branch_a2, cast.secretary_b, cast.outsider):
-        assert _client(user).get("/api/v1/signing/custody").json() == []
+        assert _client(user).get("/api/v1/signing/custody").json()["items"] == []
     assert _client().get("/api/v1/signing/custody").status_code == 401
     for user, custodian in (
         (cast.branch, "branch"),
@@ -50,7 +50,7 @@ def test_custody_register_api(ceremony, letters, cast):
         copy = signed.copies.get(custodian=custodian)
         r = _client(user).post(f"/api/v1/signing/copies/{copy.pk}/receipt")
         assert r.status_code == 200 and r.json()["receipt_at"]
-    assert _client(cast.branch).get("/api/v1/signing/custody").json()[0]["archived_at"]
+    assert _client(cast.branch).get("/api/v1/signing/custody").json()["items"][0]["archived_at"]
 
 
 def test_scan_api_checks_type(ceremony, letters, cast):
@@ -132,11 +132,11 @@ def test_retention_is_the_districts_setting_for_the_year_of_signing(ceremony, le
     assert exc.value.details[0]["rule"] == "retention_out_of_range"
     set_policy(actor=cast.district, district=tree.district, year_from=year + 1,
                data={**data, "retention_years": 50})  # fmt: skip
-    row = _client(cast.branch).get("/api/v1/signing/custody").json()[0]
+    row = _client(cast.branch).get("/api/v1/signing/custody").json()["items"][0]
     assert row["keep_until"] == year + 30  # signed before the new setting applies
     set_policy(actor=cast.district, district=tree.district, year_from=year,
                data={**data, "retention_years": 50})  # fmt: skip
-    row = _client(cast.branch).get("/api/v1/signing/custody").json()[0]
+    row = _client(cast.branch).get("/api/v1/signing/custody").json()["items"][0]
     assert row["keep_until"] == year + 50
     page = _client(cast.branch).get("/signing/custody/").content.decode()
     assert f"{year + 50}" in page

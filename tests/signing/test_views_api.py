@@ -155,7 +155,7 @@ def test_api_flow(ceremony, letters, cast):
     c = Client()
     c.force_login(cast.branch)
     r = c.get("/api/v1/signing/ceremonies")
-    assert r.status_code == 200 and r.json()[0]["id"] == ceremony.pk
+    assert r.status_code == 200 and r.json()["items"][0]["id"] == ceremony.pk
     r = c.post(
         f"/api/v1/signing/ceremonies/{ceremony.pk}/attendances",
         {"person_id": cast.branch_person.pk},

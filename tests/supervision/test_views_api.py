@@ -339,7 +339,7 @@ def test_api_progress_evidence_and_refusals(year, cast):
     )
     assert r.status_code == 400
     assert c.get(url).json()["percent"] == 30
-    assert len(c.get(url + "/timeline").json()) == 1
+    assert c.get(url + "/timeline").json()["count"] == 1
     r = client_for(cast.director).post(
         url + "/progress", {"status": "fulfilled"}, content_type="application/json"
     )
@@ -355,9 +355,9 @@ def test_api_progress_evidence_and_refusals(year, cast):
         content_type="application/json",
     )
     assert r.status_code == 200 and r.json()["retract_reason"] == "错误"
-    items = client_for(cast.supervisor).get("/api/v1/supervision/items?year=2026").json()
+    items = client_for(cast.supervisor).get("/api/v1/supervision/items?year=2026").json()["items"]
     assert len(items) == 16
-    assert client_for(cast.outsider).get("/api/v1/supervision/items").json() == []
+    assert client_for(cast.outsider).get("/api/v1/supervision/items").json()["items"] == []
 
 
 def test_api_inspection_and_adjustment(year, cast, tree):
@@ -384,10 +384,10 @@ def test_api_inspection_and_adjustment(year, cast, tree):
     listed = client_for(cast.staff_a).get(
         f"/api/v1/supervision/inspections?village_id={tree.a1.pk}"
     )
-    assert [i["id"] for i in listed.json()] == [r.json()["id"]]
+    assert [i["id"] for i in listed.json()["items"]] == [r.json()["id"]]
     # An id beyond any database integer (found by schemathesis): no rows, not a server error.
     huge = client_for(cast.staff_a).get("/api/v1/supervision/inspections?village_id=-" + "9" * 22)
-    assert (huge.status_code, huge.json()) == (200, [])
+    assert (huge.status_code, huge.json()) == (200, {"items": [], "count": 0})
     r = client_for(cast.branch).post(
         f"/api/v1/supervision/findings/{fid}/respond",
         {"response": "已整改"},
@@ -419,7 +419,7 @@ def test_api_inspection_and_adjustment(year, cast, tree):
         content_type="application/json",
     )
     assert r.json()["state"] == "approved"
-    assert len(client_for(cast.staff_a).get("/api/v1/supervision/inspections").json()) == 1
+    assert client_for(cast.staff_a).get("/api/v1/supervision/inspections").json()["count"] == 1
 
 
 def test_digest_page_shows_only_ones_own(year, cast, monkeypatch):
