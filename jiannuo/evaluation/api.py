@@ -18,11 +18,10 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from jiannuo.core.errors import ServiceError
-from jiannuo.core.permissions import has_perm
 from jiannuo.organisation.models import Post, Unit
 from jiannuo.pledges.models import PledgeItem
 
-from . import selectors, services
+from . import presiding, selectors, services
 from .models import Round, Tally, Target, Voter
 
 router = Router(tags=["evaluation"])
@@ -307,7 +306,7 @@ def round_step(request, pk: int, action: str, reason: str = ""):
 def codes(request, pk: int):
     """The one-time codes handed out (presiding officer only), in no particular order."""
     rnd = selectors.get_round(request.user, pk)
-    if not has_perm(request.user, "evaluation.preside", rnd.village):
+    if not presiding.may_preside(request.user, rnd.village, rnd.year):
         raise PermissionDenied
     return sorted(
         Voter.objects.filter(round=rnd, code__isnull=False, used=False).values_list(

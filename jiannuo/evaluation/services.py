@@ -37,7 +37,7 @@ from jiannuo.organisation.policy import policy_for
 from jiannuo.pledges.models import Letter, PledgeItem
 from jiannuo.signing.models import SignedLetter
 
-from . import rules
+from . import presiding, rules
 from .models import (
     FULFILLED,
     LOSS_CAUSES,
@@ -360,15 +360,15 @@ def eligible_voters(village: Unit, kinds, day=None):
     )
 
 
-def _may_preside(actor, village) -> bool:
-    return has_perm(actor, "evaluation.preside", village)
+def _may_preside(actor, village, year) -> bool:
+    return presiding.may_preside(actor, village, year)
 
 
 def round_create(*, actor, village: Unit, year: int, method: str) -> Round:
     """§三.6: a democratic evaluation round of a village for a year, with a ballot for every
     cadre with a signed letter for the year and one for the team; the voters are taken from
     the rosters as the district settings say."""
-    if not (_may_preside(actor, village) or has_perm(actor, "evaluation.manage", village)):
+    if not (_may_preside(actor, village, year) or has_perm(actor, "evaluation.manage", village)):
         raise PermissionDenied(_("You are not allowed to do this here."))
     if method not in dict(Round.METHODS):
         raise ServiceError(_("Choose paper or phone ballots."), code="method")
@@ -432,7 +432,7 @@ def _new_code() -> str:
 
 def voter_checkin(*, actor, round: Round, voter: Voter) -> Voter:
     """The presiding officer records a voter present; a phone round hands them a code."""
-    require(actor, "evaluation.preside", round.village)
+    presiding.require_preside(actor, round.village, round.year)
     with transaction.atomic():
         rnd = Round.objects.select_for_update().get(pk=round.pk)
         if rnd.state not in (Round.DRAFT, Round.OPEN):
@@ -474,7 +474,7 @@ def _step(actor, rnd: Round, action: str, note: str = "") -> tuple[Round, str]:
 
 def round_open(*, actor, round: Round) -> Round:
     """The presiding officer opens the round once the meeting has its quorum."""
-    require(actor, "evaluation.preside", round.village)
+    presiding.require_preside(actor, round.village, round.year)
     with transaction.atomic():
         rnd = Round.objects.select_for_update().get(pk=round.pk)
         present = Voter.objects.filter(round=rnd, present=True).count()
@@ -703,7 +703,7 @@ def phone_counts(rnd: Round) -> dict[int, dict[str, int]]:
 def round_close(*, actor, round: Round) -> Round:
     """The presiding officer closes the round. A phone round's ballots are counted at once
     (issued = codes handed out, returned = ballots cast); a paper round's tallies follow."""
-    require(actor, "evaluation.preside", round.village)
+    presiding.require_preside(actor, round.village, round.year)
     with transaction.atomic():
         rnd = Round.objects.select_for_update().get(pk=round.pk)
         _step(actor, rnd, "close")
@@ -736,7 +736,13 @@ def round_close(*, actor, round: Round) -> Round:
 
 
 def round_void(*, actor, round: Round, reason: str) -> Round:
-    require(actor, "evaluation.preside", round.village)
+    presiding.require_preside(actor, round.village, round.year)
+    return _void(actor, round, reason)
+
+
+def _void(actor, round: Round, reason: str) -> Round:
+    """Void the round, whoever's step calls for it (a presiding officer's decision, or an
+    impossible count entered by whoever enters counts)."""
     with transaction.atomic():
         rnd = Round.objects.select_for_update().get(pk=round.pk)
         _not_confirmed(rnd.village, rnd.year)
@@ -765,7 +771,7 @@ def tally_enter(
     """The count of a paper round for one cadre (or the team). It counts only once a second
     person confirms it. More returned than issued voids the round."""
     rnd = Round.objects.select_related("village").get(pk=target.round_id)
-    require(actor, "evaluation.tally", rnd.village)
+    presiding.require_enter_count(actor, rnd.village, rnd.year)
     if rnd.method != Round.PAPER:
         raise ServiceError(_("Phone rounds are counted by the system."), code="not_paper")
     if rnd.state != Round.CLOSED:
@@ -779,7 +785,12 @@ def tally_enter(
         if f.severity != rules.WARN
     ]
     if any(f.rule == rules.RETURNED_EXCEEDS_ISSUED for f in findings):
-        round_void(actor=actor, round=rnd, reason=findings[0].explain())
+        # DOMAIN.md: more ballots returned than issued voids the round, whoever enters it.
+        _void(
+            actor,
+            rnd,
+            next(f for f in findings if f.rule == rules.RETURNED_EXCEEDS_ISSUED).explain(),
+        )
         raise ServiceError(
             next(f for f in findings if f.rule == rules.RETURNED_EXCEEDS_ISSUED).explain(),
             code="round_void",
@@ -816,7 +827,7 @@ def tally_enter(
 
 def tally_confirm(*, actor, tally: Tally) -> Tally:
     """A second person confirms a paper tally; the person who entered it may not."""
-    require(actor, "evaluation.tally", tally.round.village)
+    presiding.require_confirm_count(actor, tally.round.village, tally.round.year)
     with transaction.atomic():
         row = Tally.objects.select_for_update().select_related("round").get(pk=tally.pk)
         if row.confirmed:
