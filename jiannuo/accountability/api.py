@@ -37,6 +37,7 @@ class CaseOut(Schema):
     person_id: int | None
     post_id: int | None
     post_kind: str
+    post_kinds: list[str]
     measure: str
     clause: str
     leading: bool

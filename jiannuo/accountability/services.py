@@ -520,7 +520,7 @@ def case_carry_out(
     by party procedure. An outcome that vacates the post ends it on the roster."""
     now = _now(now)
     require(actor, "accountability.carry_out", case.village)
-    allowed = rules.carry_out_outcomes(case.measure, case.post_kind or None)
+    allowed = rules.carry_out_outcomes_for(case.measure, case.post_kinds)
     if outcome not in allowed:
         raise ServiceError(
             _("This measure cannot be carried out that way."), code="outcome_invalid"

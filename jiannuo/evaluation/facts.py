@@ -12,12 +12,17 @@ from collections.abc import Iterable
 
 from jiannuo.accountability.rules import Loss as LossFact
 from jiannuo.accountability.rules import PostYear, TeamYear
+from jiannuo.organisation.models import Post
 
 from .models import Breach, Loss, PostResult, YearResult
 
 
 def _ids(villages: Iterable) -> list[int]:
     return [getattr(v, "pk", v) for v in villages]
+
+
+def _held_in(post: Post, year: int) -> bool:
+    return post.start.year <= year and (post.end is None or post.end.year >= year)
 
 
 def year_facts(villages, years) -> tuple[list[PostYear], list[TeamYear]]:
@@ -76,6 +81,23 @@ def year_facts(villages, years) -> tuple[list[PostYear], list[TeamYear]]:
         elif b.post_id is not None:
             discipline[(b.post_id, b.year)].append(b.description)
 
+    # 一肩挑: the posts a person holds in the year that have no result of their own (the
+    # secretary's letter covers the director's post), so the rules know who answers for them.
+    with_results = {(row.post_id, results[row.result_id].year) for row in rows if row.post_id}
+    people = {row.post.person_id for row in rows if row.post_id}
+    also: dict[tuple, list[str]] = defaultdict(list)
+    others = Post.objects.filter(
+        person_id__in=people,
+        village_id__in=village_ids,
+        kind__in=sorted(Post.TEAM),
+        start__year__lte=max(years),
+    ).exclude(end__year__lt=min(years))
+    for other in others.order_by("kind", "id"):
+        for year in years:
+            if (other.pk, year) in with_results or not _held_in(other, year):
+                continue
+            also[(other.person_id, other.village_id, year)].append(other.kind)
+
     post_years: list[PostYear] = []
     team_years: list[TeamYear] = []
     for row in rows:
@@ -112,6 +134,11 @@ def year_facts(villages, years) -> tuple[list[PostYear], list[TeamYear]]:
                 losses=tuple(post_losses[key]),
                 integrity_breaches=tuple(integrity[key]),
                 discipline_violations=tuple(discipline[key]),
+                also_holds=tuple(
+                    k
+                    for k in also[(row.post.person_id, result.village_id, result.year)]
+                    if k != row.post.kind
+                ),
             )
         )
     post_years.sort(key=lambda p: (p.village_id, p.year, p.post_id))
