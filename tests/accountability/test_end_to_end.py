@@ -39,7 +39,7 @@ def test_an_unconfirmed_year_opens_nothing(cast, tree):
 
 
 @pytest.fixture
-def dual_post_year(tree, cast, system, voters):
+def dual_post_year(tree, cast, system, voters):  # noqa: F811
     """柳树村 2025 under 一肩挑: 王海涛 left the director's post at the end of 2024 and the
     branch secretary 李建国 took it over. The secretary's own letter covers both posts (no
     director letter, as the pledges step makes them); the team's satisfaction is 4 of 10."""
@@ -74,7 +74,9 @@ def dual_post_year(tree, cast, system, voters):
     member = make_signed_letter(
         tree.a1, tree.term, Letter.MEMBER, member_post, year=2025, breaks_down=team.items
     )
-    letters = type("L", (), {"team": team, "secretary": sec, "director": member, "member": member})
+    year_letters = type(
+        "L", (), {"team": team, "secretary": sec, "director": member, "member": member}
+    )
     ev.group_create(
         actor=cast.secretary_a,
         township=tree.a,
@@ -83,7 +85,7 @@ def dual_post_year(tree, cast, system, voters):
         members=[cast.assessor_a],
         villages=[tree.a1],
     )
-    assess(letters, cast.assessor_a)
+    assess(year_letters, cast.assessor_a)
     paper_round(tree.a1, cast, counts={None: {"satisfied": 4, "dissatisfied": 6}})
     ev.results_confirm(actor=cast.secretary_a, village=tree.a1, year=2025)
     return secretary_post
