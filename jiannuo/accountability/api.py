@@ -64,6 +64,7 @@ class CaseOut(Schema):
     appeal_decision: str
     outcome: str
     amount: Decimal | None
+    proposed_amount: Decimal | None
     sanction: str
 
     @staticmethod

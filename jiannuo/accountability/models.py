@@ -187,6 +187,18 @@ class Case(models.Model):
         return self.state in rules.IN_FORCE
 
     @property
+    def proposed_amount(self):
+        """§四.2: the sum the letter's clause calls for (its share of the loss or its fixed
+        sum), as the rules computed it; ``None`` when the clause states none."""
+        from decimal import Decimal, InvalidOperation
+
+        raw = (self.facts or {}).get("proposed_amount")
+        try:
+            return Decimal(str(raw)) if raw not in (None, "") else None
+        except InvalidOperation:
+            return None
+
+    @property
     def post_kinds(self) -> list[str]:
         """The posts the case falls on: under 一肩挑 a team resignation demand names both the
         branch secretary's and the committee director's post (``facts["posts"]``)."""

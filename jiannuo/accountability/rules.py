@@ -45,7 +45,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -217,6 +217,26 @@ class Loss:
     breach_clause: str = ""
     description: str = ""
     loss_id: Id | None = None
+    # What the letter's clause says the cadre pays (§四.2): a share of the loss in percent or
+    # a fixed sum (at most one), and the clause's measure as signed.
+    clause_share: Decimal | None = None
+    clause_amount: Decimal | None = None
+    clause_measure: str = ""
+
+
+def penalty_amount(
+    loss: Decimal, share_percent: Decimal | None = None, fixed_amount: Decimal | None = None
+) -> Decimal | None:
+    """§四.2 "按承诺书约定给予经济处罚和赔偿": the sum the letter's clause calls for — its share of
+    the loss (rounded to the fen, half up) or its fixed sum; ``None`` when the clause states
+    neither, so a person sets it."""
+    if share_percent is not None:
+        return (Decimal(loss) * Decimal(share_percent) / 100).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
+    if fixed_amount is not None:
+        return Decimal(fixed_amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return None
 
 
 # The fact classes are not ``frozen``: a frozen dataclass's __init__ sets each field through
@@ -359,6 +379,26 @@ _MSG = {
     POOR_MANAGEMENT: _(
         "A loss of %(amount)s yuan was caused through poor management in %(year)s: "
         "economic penalty and compensation under breach clause %(breach_clause)s."
+    ),
+    (DERELICTION, "share"): _(
+        "A loss of %(amount)s yuan was caused through dereliction of duty in %(year)s: under "
+        "breach clause %(breach_clause)s (“%(clause_measure)s”) the cadre pays "
+        "%(clause_share)s%% of the loss, %(proposed_amount)s yuan proposed."
+    ),
+    (POOR_MANAGEMENT, "share"): _(
+        "A loss of %(amount)s yuan was caused through poor management in %(year)s: under "
+        "breach clause %(breach_clause)s (“%(clause_measure)s”) the cadre pays "
+        "%(clause_share)s%% of the loss, %(proposed_amount)s yuan proposed."
+    ),
+    (DERELICTION, "fixed"): _(
+        "A loss of %(amount)s yuan was caused through dereliction of duty in %(year)s: under "
+        "breach clause %(breach_clause)s (“%(clause_measure)s”) the cadre pays a fixed "
+        "%(proposed_amount)s yuan, proposed."
+    ),
+    (POOR_MANAGEMENT, "fixed"): _(
+        "A loss of %(amount)s yuan was caused through poor management in %(year)s: under "
+        "breach clause %(breach_clause)s (“%(clause_measure)s”) the cadre pays a fixed "
+        "%(proposed_amount)s yuan, proposed."
     ),
     INTEGRITY_PLEDGE_BROKEN: _(
         "The integrity pledge was broken in %(year)s (%(breaches)s): notice of criticism by "
@@ -548,10 +588,24 @@ def _loss_measures(
                     INFO,
                 )
             )
-        reasons.append(
-            Finding(LOSS_THROUGH_FAULT, CLAUSES[ECONOMIC_PENALTY], _MSG[loss.cause], facts, WARN)
-        )
+        message = _MSG[loss.cause]
+        proposed = penalty_amount(loss.amount, loss.clause_share, loss.clause_amount)
+        if proposed is not None and loss.breach_clause:
+            facts["proposed_amount"] = str(proposed)
+            facts["clause_measure"] = loss.clause_measure
+            if loss.clause_share is not None:
+                facts["clause_share"] = _percent_text(loss.clause_share)
+                message = _MSG[(loss.cause, "share")]
+            else:
+                message = _MSG[(loss.cause, "fixed")]
+        reasons.append(Finding(LOSS_THROUGH_FAULT, CLAUSES[ECONOMIC_PENALTY], message, facts, WARN))
     return reasons
+
+
+def _percent_text(value: Decimal) -> str:
+    """10.00 → "10", 12.50 → "12.5"."""
+    text = f"{Decimal(value):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _act_reasons(

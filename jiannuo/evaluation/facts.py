@@ -49,8 +49,10 @@ def year_facts(villages, years) -> tuple[list[PostYear], list[TeamYear]]:
 
     post_losses: dict[tuple, list[LossFact]] = defaultdict(list)
     team_losses: dict[tuple, list[LossFact]] = defaultdict(list)
-    losses = Loss.objects.filter(village_id__in=village_ids, year__in=years).prefetch_related(
-        "posts"
+    losses = (
+        Loss.objects.filter(village_id__in=village_ids, year__in=years)
+        .select_related("clause")
+        .prefetch_related("posts")
     )
     for loss in losses:
         if (loss.village_id, loss.year) not in keys:
@@ -61,6 +63,9 @@ def year_facts(villages, years) -> tuple[list[PostYear], list[TeamYear]]:
             breach_clause=loss.breach_clause,
             description=loss.description,
             loss_id=loss.pk,
+            clause_share=loss.clause.share_percent if loss.clause else None,
+            clause_amount=loss.clause.amount if loss.clause else None,
+            clause_measure=loss.clause.measure if loss.clause else "",
         )
         for post in loss.posts.all():
             post_losses[(post.pk, loss.year)].append(fact)

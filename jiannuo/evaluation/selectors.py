@@ -101,13 +101,23 @@ def assessment(village: Unit, year: int) -> dict:
     return {
         "letters": letters,
         "losses": list(
-            Loss.objects.filter(village=village, year=year).prefetch_related(Prefetch("posts"))
+            Loss.objects.filter(village=village, year=year)
+            .select_related("clause__letter_version__letter")
+            .prefetch_related(Prefetch("posts"))
         ),
         "breaches": list(
             Breach.objects.filter(village=village, year=year).select_related("post__person")
         ),
         "missing": sum(1 for i in items if i.pk not in verdicts),
+        # §四.2: a loss is recorded against one of these (the letters' own clauses).
+        "loss_clauses": _loss_clauses(village, year),
     }
+
+
+def _loss_clauses(village, year):
+    from .services import loss_clauses
+
+    return loss_clauses(village, year)
 
 
 def round_detail(rnd: Round) -> dict:

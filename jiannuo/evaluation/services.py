@@ -245,6 +245,62 @@ def _posts_of(village: Unit, posts) -> list[Post]:
     return posts
 
 
+def loss_clauses(village: Unit, year: int, posts=(), team: bool = False):
+    """The economic-loss clauses (§四.2) of the letters in force for ``village`` and ``year``
+    that a loss of ``posts`` (and/or the team) may be recorded against: the responsible posts'
+    own letters (under 一肩挑 the secretary's letter covers the director's post), the team
+    letter for a team loss; all of them when nothing is named yet."""
+    from jiannuo.pledges.models import BreachClause
+
+    signed = list(in_force_letters(village, year))
+    post_ids = {p.pk for p in posts}
+    person_ids = {p.person_id for p in posts}
+    order = {p.pk: i for i, p in enumerate(posts)}
+    chosen = []
+    for s in signed:
+        letter = s.letter
+        if not post_ids and not team:
+            ok = True
+        elif letter.kind == Letter.TEAM:
+            ok = team
+        else:
+            ok = letter.post_id in post_ids or (
+                letter.post is not None and letter.post.person_id in person_ids
+            )
+        if ok:
+            chosen.append(s)
+    rank = {
+        s.version_id: (
+            order.get(s.letter.post_id, len(order)) if s.letter.post_id else len(order) + 1
+        )
+        for s in chosen
+    }
+    clauses = BreachClause.objects.filter(
+        letter_version_id__in=list(rank), category="economic_loss"
+    ).select_related("letter_version__letter__post__person")
+    return sorted(clauses, key=lambda c: (rank[c.letter_version_id], c.position, c.pk))
+
+
+def _letter_clause(village, year, posts, team, clause, code):
+    if clause in (None, "") and not (code or "").strip():
+        return None
+    allowed = loss_clauses(village, year, posts, team)
+    if clause not in (None, ""):
+        clause_id = getattr(clause, "pk", clause)
+        found = next((c for c in allowed if str(c.pk) == str(clause_id)), None)
+    else:
+        found = next((c for c in allowed if c.code == code.strip()), None)
+    if found is None:
+        raise ServiceError(
+            _(
+                "Choose an economic-loss clause of the signed letters of the responsible posts "
+                "(or of the team letter)."
+            ),
+            code="clause",
+        )
+    return found
+
+
 def loss_record(
     *,
     actor,
@@ -255,9 +311,12 @@ def loss_record(
     description: str,
     posts=(),
     team: bool = False,
+    clause=None,
     breach_clause: str = "",
 ) -> Loss:
-    """§四.2: a loss to the collective or villagers, its cause and the posts responsible."""
+    """§四.2: a loss to the collective or villagers, its cause and the posts responsible,
+    recorded against one of the signed letters' own economic-loss clauses — ``clause`` (a
+    ``BreachClause`` or its id) or its number ``breach_clause`` — never a clause typed in."""
     _require_assessor(actor, village, year)
     try:
         amount = Decimal(str(amount))
@@ -275,6 +334,7 @@ def loss_record(
         raise ServiceError(
             _("Name the responsible posts or attribute the loss to the team."), code="posts"
         )
+    chosen = _letter_clause(village, year, posts, team, clause, breach_clause)
     with transaction.atomic():
         _not_confirmed(village, year)
         loss = Loss.objects.create(
@@ -282,7 +342,8 @@ def loss_record(
             year=year,
             amount=amount,
             cause=cause,
-            breach_clause=(breach_clause or "").strip()[:12],
+            breach_clause=chosen.code if chosen else "",
+            clause=chosen,
             description=description[:500],
             team=bool(team),
             recorded_by=actor,
@@ -298,6 +359,7 @@ def loss_record(
                 "posts": [p.pk for p in posts],
                 "team": bool(team),
                 "breach_clause": loss.breach_clause,
+                "clause": loss.clause_id,
             },
         )
     return loss

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from jiannuo.core import ids
 from jiannuo.core.errors import ServiceError
 from jiannuo.core.excel import XLSX_CONTENT_TYPE
+from jiannuo.core.ids import pk
 from jiannuo.core.permissions import has_perm, scope_q
 from jiannuo.organisation.models import Post, Unit
 from jiannuo.pledges.models import PledgeItem
@@ -187,7 +188,7 @@ def village_year_act(request, village_id: int, year: int, action: str):
                 amount=post.get("amount", ""),
                 cause=post.get("cause", ""),
                 description=post.get("description", ""),
-                breach_clause=post.get("breach_clause", ""),
+                clause=(pk(post["clause"]) or -1) if post.get("clause") else None,
                 posts=Post.objects.filter(village=village, pk__in=post.getlist("posts")),
                 team=post.get("team") == "on",
             )

@@ -59,6 +59,7 @@ class ClauseOut(Schema):
     trigger: str
     measure: str
     amount: Decimal | None
+    share_percent: Decimal | None
 
 
 class VersionOut(Schema):
@@ -97,6 +98,7 @@ class ClauseIn(Schema):
     trigger: str
     measure: str
     amount: Decimal | None = None
+    share_percent: Decimal | None = None
 
 
 class PrepareIn(Schema):

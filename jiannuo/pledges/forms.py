@@ -62,6 +62,18 @@ class ClauseForm(VersionForm):
     amount = forms.DecimalField(
         label=_("Amount (yuan)"), required=False, max_digits=12, decimal_places=2, min_value=0
     )
+    share_percent = forms.DecimalField(
+        label=_("Share of the loss (%)"),
+        required=False,
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+        help_text=_(
+            "Economic-loss clauses (§四.2): the share of the loss the cadre compensates, or "
+            "leave it empty and give a fixed amount."
+        ),
+    )
 
 
 class AcknowledgeForm(VersionForm):
