@@ -91,7 +91,7 @@ def make_signed_letter(
                 category="economic_loss",
                 trigger="因失职造成集体经济损失",
                 measure="按损失额的10%承担赔偿责任",
-                amount=Decimal("2000.00"),
+                share_percent=Decimal("10"),
             ),
             BreachClause(
                 letter_version=version,

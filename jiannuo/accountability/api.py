@@ -64,6 +64,7 @@ class CaseOut(Schema):
     person_id: int | None
     post_id: int | None
     post_kind: str
+    post_kinds: list[str]
     measure: str
     clause: str
     leading: bool
@@ -90,6 +91,7 @@ class CaseOut(Schema):
     appeal_decision: str
     outcome: str
     amount: Decimal | None
+    proposed_amount: Decimal | None
     sanction: str
 
     @staticmethod

@@ -187,8 +187,30 @@ class Case(models.Model):
         return self.state in rules.IN_FORCE
 
     @property
+    def proposed_amount(self):
+        """§四.2: the sum the letter's clause calls for (its share of the loss or its fixed
+        sum), as the rules computed it; ``None`` when the clause states none."""
+        from decimal import Decimal, InvalidOperation
+
+        raw = (self.facts or {}).get("proposed_amount")
+        try:
+            return Decimal(str(raw)) if raw not in (None, "") else None
+        except InvalidOperation:
+            return None
+
+    @property
+    def post_kinds(self) -> list[str]:
+        """The posts the case falls on: under 一肩挑 a team resignation demand names both the
+        branch secretary's and the committee director's post (``facts["posts"]``)."""
+        kinds = (self.facts or {}).get("posts") if self.subject == "post" else None
+        if isinstance(kinds, list) and kinds:
+            return [str(k) for k in kinds]
+        return [self.post_kind] if self.post_kind else []
+
+    @property
     def post_label(self):
-        return dict(Post.KINDS).get(self.post_kind, "") if self.post_kind else ""
+        labels = dict(Post.KINDS)
+        return "、".join(str(labels.get(k, k)) for k in self.post_kinds)
 
     def explain(self) -> list[str]:
         """The reasons in the reader's language, each filled from its facts."""

@@ -15,8 +15,10 @@ The measures, by seed clause:
 - §四.3 ``yellow_card``: pledges not met, or satisfaction below 60% → one yellow card per
   person, post and year, listing every reason.
 - §四.3 ``resignation``: the team fails its pledges two years running or team satisfaction is
-  below 50% → the branch secretary and the committee director (one demand per post, so under
-  一肩挑 one person receives two); a member fails two years running or their own satisfaction
+  below 50% → the branch secretary and the committee director: one demand per person naming
+  every post they answer for, so under 一肩挑 one demand names both posts (``facts["posts"]``;
+  a post-year's ``also_holds`` lists posts its letter covers) and no post is flagged vacant;
+  a member fails two years running or their own satisfaction
   is below 50% → that member. One demand per person, post and year, listing every reason. The
   yellow card stays; the heavier proposal of a post-year is marked ``leading``.
 - §四.4 ``criticism``: integrity pledge broken → notice of criticism by the township party
@@ -39,10 +41,11 @@ Built for province scale (150,000 posts a year): one pass, dictionary look-ups, 
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -214,6 +217,26 @@ class Loss:
     breach_clause: str = ""
     description: str = ""
     loss_id: Id | None = None
+    # What the letter's clause says the cadre pays (§四.2): a share of the loss in percent or
+    # a fixed sum (at most one), and the clause's measure as signed.
+    clause_share: Decimal | None = None
+    clause_amount: Decimal | None = None
+    clause_measure: str = ""
+
+
+def penalty_amount(
+    loss: Decimal, share_percent: Decimal | None = None, fixed_amount: Decimal | None = None
+) -> Decimal | None:
+    """§四.2 "按承诺书约定给予经济处罚和赔偿": the sum the letter's clause calls for — its share of
+    the loss (rounded to the fen, half up) or its fixed sum; ``None`` when the clause states
+    neither, so a person sets it."""
+    if share_percent is not None:
+        return (Decimal(loss) * Decimal(share_percent) / 100).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
+    if fixed_amount is not None:
+        return Decimal(fixed_amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return None
 
 
 # The fact classes are not ``frozen``: a frozen dataclass's __init__ sets each field through
@@ -239,6 +262,9 @@ class PostYear:
     losses: tuple[Loss, ...] = ()
     integrity_breaches: tuple[str, ...] = ()
     discipline_violations: tuple[str, ...] = ()
+    # Other post kinds the same person holds in the village that year without facts of their
+    # own (一肩挑: the secretary's letter covers the committee director's post too).
+    also_holds: tuple[str, ...] = ()
 
 
 @dataclass(slots=True, unsafe_hash=True)
@@ -353,6 +379,26 @@ _MSG = {
     POOR_MANAGEMENT: _(
         "A loss of %(amount)s yuan was caused through poor management in %(year)s: "
         "economic penalty and compensation under breach clause %(breach_clause)s."
+    ),
+    (DERELICTION, "share"): _(
+        "A loss of %(amount)s yuan was caused through dereliction of duty in %(year)s: under "
+        "breach clause %(breach_clause)s (“%(clause_measure)s”) the cadre pays "
+        "%(clause_share)s%% of the loss, %(proposed_amount)s yuan proposed."
+    ),
+    (POOR_MANAGEMENT, "share"): _(
+        "A loss of %(amount)s yuan was caused through poor management in %(year)s: under "
+        "breach clause %(breach_clause)s (“%(clause_measure)s”) the cadre pays "
+        "%(clause_share)s%% of the loss, %(proposed_amount)s yuan proposed."
+    ),
+    (DERELICTION, "fixed"): _(
+        "A loss of %(amount)s yuan was caused through dereliction of duty in %(year)s: under "
+        "breach clause %(breach_clause)s (“%(clause_measure)s”) the cadre pays a fixed "
+        "%(proposed_amount)s yuan, proposed."
+    ),
+    (POOR_MANAGEMENT, "fixed"): _(
+        "A loss of %(amount)s yuan was caused through poor management in %(year)s: under "
+        "breach clause %(breach_clause)s (“%(clause_measure)s”) the cadre pays a fixed "
+        "%(proposed_amount)s yuan, proposed."
     ),
     INTEGRITY_PLEDGE_BROKEN: _(
         "The integrity pledge was broken in %(year)s (%(breaches)s): notice of criticism by "
@@ -542,10 +588,24 @@ def _loss_measures(
                     INFO,
                 )
             )
-        reasons.append(
-            Finding(LOSS_THROUGH_FAULT, CLAUSES[ECONOMIC_PENALTY], _MSG[loss.cause], facts, WARN)
-        )
+        message = _MSG[loss.cause]
+        proposed = penalty_amount(loss.amount, loss.clause_share, loss.clause_amount)
+        if proposed is not None and loss.breach_clause:
+            facts["proposed_amount"] = str(proposed)
+            facts["clause_measure"] = loss.clause_measure
+            if loss.clause_share is not None:
+                facts["clause_share"] = _percent_text(loss.clause_share)
+                message = _MSG[(loss.cause, "share")]
+            else:
+                message = _MSG[(loss.cause, "fixed")]
+        reasons.append(Finding(LOSS_THROUGH_FAULT, CLAUSES[ECONOMIC_PENALTY], message, facts, WARN))
     return reasons
+
+
+def _percent_text(value: Decimal) -> str:
+    """10.00 → "10", 12.50 → "12.5"."""
+    text = f"{Decimal(value):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _act_reasons(
@@ -724,6 +784,26 @@ def _emit(
         i += 1
 
 
+def _answering(
+    holders: Iterable[PostYear], leader_kinds: tuple[str, ...]
+) -> list[tuple[PostYear, list[str]]]:
+    """Who answers for the team's resignation: per person, the post-year that carries the
+    demand (of the post listed first in ``leader_kinds``) and the leader posts they hold."""
+    rank = {k: i for i, k in enumerate(leader_kinds)}
+    by_person: dict[Id, tuple[PostYear, set[str]]] = {}
+    for p in holders:
+        kinds = {k for k in (p.post_kind, *p.also_holds) if k in rank}
+        seen = by_person.get(p.person_id)
+        if seen is None:
+            by_person[p.person_id] = (p, kinds)
+            continue
+        carrier = seen[0]
+        if rank.get(p.post_kind, len(rank)) < rank.get(carrier.post_kind, len(rank)):
+            carrier = p
+        by_person[p.person_id] = (carrier, seen[1] | kinds)
+    return [(p, sorted(kinds, key=rank.__getitem__)) for p, kinds in by_person.values()]
+
+
 def assess(
     current: Iterable[PostYear],
     teams: Iterable[TeamYear] = (),
@@ -758,7 +838,9 @@ def assess(
     add_year = years.add
     for p in current:
         add_year(p.year)
-        if p.post_kind in leader_kinds:
+        if p.post_kind in leader_kinds or (
+            p.also_holds and any(k in leader_kinds for k in p.also_holds)
+        ):
             holders[(p.village_id, p.year)].append(p)
     latest = max(years, default=None)
     earlier = [x for x in (*current, *teams) if x.year != latest] if len(years) > 1 else []
@@ -814,14 +896,19 @@ def assess(
             if yellow:
                 pending.append((YELLOW_CARD, yellow))
             if resign:
-                answering = holders.get((t.village_id, t.year), ())
-                found = {p.post_kind for p in answering}
+                answering = _answering(holders.get((t.village_id, t.year), ()), leader_kinds)
+                found = {k for _p, kinds in answering for k in kinds}
                 for kind in settings.team_resignation_posts:
                     if kind not in found:
                         facts = {**_team_ids(t), "post_kind": kind}
                         flags.append(_flag(TEAM_POST_VACANT, facts))
-                for p in answering:
-                    from_team.setdefault((p.post_id, p.year, p.person_id), []).extend(resign)
+                # One demand per person, naming every post they answer for (一肩挑: one case
+                # for the secretary-director, never two).
+                for p, kinds in answering:
+                    named = [
+                        dataclasses.replace(r, facts={**r.facts, "posts": kinds}) for r in resign
+                    ]
+                    from_team.setdefault((p.post_id, p.year, p.person_id), []).extend(named)
                     from_team_posts.add(p.post_id)
         _emit(pending, proposals, TEAM, None, None, t.village_id, t.year, t.term_id, None)
 
@@ -1033,6 +1120,15 @@ def carry_out_outcomes(measure: str, post_kind: str | None) -> tuple[str, ...]:
         NO_HONOURS: (HONOURS_WITHHELD,),
         DISCIPLINE_REFERRAL: (SANCTION_RECORDED, NO_SANCTION),
     }[measure]
+
+
+def carry_out_outcomes_for(measure: str, post_kinds) -> tuple[str, ...]:
+    """The ways to carry out ``measure`` for a case naming ``post_kinds`` (under 一肩挑 both a
+    party and a committee post: the ways of either, in order, without repeats)."""
+    out: dict[str, None] = {}
+    for kind in list(post_kinds) or [None]:
+        out.update(dict.fromkeys(carry_out_outcomes(measure, kind)))
+    return tuple(out)
 
 
 def case_key(p: Proposal, index: int = 0) -> str:

@@ -522,7 +522,7 @@ def case_carry_out(
     by party procedure. An outcome that vacates the post ends it on the roster."""
     now = _now(now)
     require(actor, "accountability.carry_out", case.village)
-    allowed = rules.carry_out_outcomes(case.measure, case.post_kind or None)
+    allowed = rules.carry_out_outcomes_for(case.measure, case.post_kinds)
     if outcome not in allowed:
         raise ServiceError(
             _("This measure cannot be carried out that way."), code="outcome_invalid"
@@ -535,6 +535,16 @@ def case_carry_out(
             value = None
         if value is None or not value.is_finite() or value <= 0:
             raise ServiceError(_("Give the amount paid, in yuan."), code="amount_invalid")
+        proposed = case.proposed_amount
+        if proposed is not None and value != proposed and not (note or "").strip():
+            raise ServiceError(
+                _(
+                    "The letter's clause calls for %(proposed)s yuan: give the reason for "
+                    "recording %(amount)s yuan in the note."
+                )
+                % {"proposed": proposed, "amount": value},
+                code="amount_reason_required",
+            )
     if outcome == rules.SANCTION_RECORDED and sanction not in rules.SANCTIONS:
         raise ServiceError(_("Choose the sanction the competent body imposed."), code="sanction")
     if outcome == rules.TERMINATED_TWO_INCOMPETENT:

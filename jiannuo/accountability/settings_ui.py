@@ -55,6 +55,10 @@ MEETING_LABELS = {
     ev.REPRESENTATIVES_MEETING: gettext_lazy("Villager representatives' meeting (2/3 present)"),
     ev.VILLAGERS_MEETING: gettext_lazy("Villagers' meeting (more than half present)"),
 }
+STAND_IN_LABELS = {
+    ev.TOWNSHIP: gettext_lazy("Township staff"),
+    ev.REPRESENTATIVE: gettext_lazy("A villager representative"),
+}
 CAUSE_LABELS = {
     rules.DERELICTION: gettext_lazy("Dereliction of duty"),
     rules.POOR_MANAGEMENT: gettext_lazy("Poor management"),
@@ -138,6 +142,18 @@ GROUPS = [
                 tuple(MEETING_LABELS.items()),
             ),
             Field(
+                "presiding_without_supervision",
+                gettext_lazy("Without a supervision committee: who presides and enters the count"),
+                SELECT,
+                tuple(STAND_IN_LABELS.items()),
+            ),
+            Field(
+                "count_cosigned_without_supervision",
+                gettext_lazy("Without a supervision committee: who co-signs the count"),
+                SELECT,
+                tuple(STAND_IN_LABELS.items()),
+            ),
+            Field(
                 "satisfaction.numerator",
                 gettext_lazy("Options counted as satisfied"),
                 CHOICES,
@@ -205,7 +221,7 @@ RULE_FIELDS = {
 def field_of(rule: str, facts: dict) -> str | None:
     if rule == "threshold_out_of_range":
         return f"accountability.{facts.get('setting')}"
-    if rule == "window_out_of_range":
+    if rule in ("window_out_of_range", "stand_in_unknown"):
         return facts.get("setting")
     return RULE_FIELDS.get(rule)
 

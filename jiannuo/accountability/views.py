@@ -128,7 +128,7 @@ def _case_context(request, case, error=None, action=None):
     for t in history:
         t.action_label = ACTION_LABELS.get(t.action, t.action)
         t.to_label = STATE_LABELS.get(t.to_state, t.to_state)
-    outcomes = rules.carry_out_outcomes(case.measure, case.post_kind or None)
+    outcomes = rules.carry_out_outcomes_for(case.measure, case.post_kinds)
     return {
         "case": case,
         "history": history,

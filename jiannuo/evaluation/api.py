@@ -84,7 +84,8 @@ class LossIn(Schema):
     amount: Decimal
     cause: str
     description: str
-    breach_clause: str = ""
+    clause_id: int | None = None
+    breach_clause: str = ""  # the clause's number in the letter, as an alternative to its id
     post_ids: list[int] = []
     team: bool = False
 
@@ -262,6 +263,7 @@ def loss(request, payload: LossIn):
         amount=payload.amount,
         cause=payload.cause,
         description=payload.description,
+        clause=payload.clause_id,
         breach_clause=payload.breach_clause,
         posts=_posts(village, payload.post_ids),
         team=payload.team,

@@ -46,7 +46,7 @@ ITEMS = {
 }
 CLAUSES = [
     ("1", "unmet_goals", "年度承诺目标未完成", "年度考核定为不称职，取消评先评优资格", None),
-    ("2", "economic_loss", "因失职造成集体经济损失", "按损失额的10%承担赔偿责任", "2000.00"),
+    ("2", "economic_loss", "因失职造成集体经济损失", "按损失额的10%承担赔偿责任", "10"),
     ("3", "low_satisfaction", "民主测评满意率低于60%", "给予黄牌警告", None),
 ]
 _codes = itertools.count(1)
@@ -75,7 +75,7 @@ def _signed_letter(village, term, kind, post, responsible, topic):
             deadline=date(YEAR, 3 * (n + 1), 28),
             responsible_post=responsible,
         )
-    for n, (code, category, trigger, measure, amount) in enumerate(CLAUSES):
+    for n, (code, category, trigger, measure, share) in enumerate(CLAUSES):
         BreachClause.objects.create(
             letter_version=version,
             code=code,
@@ -83,7 +83,7 @@ def _signed_letter(village, term, kind, post, responsible, topic):
             category=category,
             trigger=trigger,
             measure=measure,
-            amount=Decimal(amount) if amount else None,
+            share_percent=Decimal(share) if share else None,
         )
     version.snapshot = snapshot(version)
     version.content_hash = content_hash(version.snapshot)

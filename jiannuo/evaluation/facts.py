@@ -12,12 +12,17 @@ from collections.abc import Iterable
 
 from jiannuo.accountability.rules import Loss as LossFact
 from jiannuo.accountability.rules import PostYear, TeamYear
+from jiannuo.organisation.models import Post
 
 from .models import Breach, Loss, PostResult, YearResult
 
 
 def _ids(villages: Iterable) -> list[int]:
     return [getattr(v, "pk", v) for v in villages]
+
+
+def _held_in(post: Post, year: int) -> bool:
+    return post.start.year <= year and (post.end is None or post.end.year >= year)
 
 
 def year_facts(villages, years) -> tuple[list[PostYear], list[TeamYear]]:
@@ -44,8 +49,10 @@ def year_facts(villages, years) -> tuple[list[PostYear], list[TeamYear]]:
 
     post_losses: dict[tuple, list[LossFact]] = defaultdict(list)
     team_losses: dict[tuple, list[LossFact]] = defaultdict(list)
-    losses = Loss.objects.filter(village_id__in=village_ids, year__in=years).prefetch_related(
-        "posts"
+    losses = (
+        Loss.objects.filter(village_id__in=village_ids, year__in=years)
+        .select_related("clause")
+        .prefetch_related("posts")
     )
     for loss in losses:
         if (loss.village_id, loss.year) not in keys:
@@ -56,6 +63,9 @@ def year_facts(villages, years) -> tuple[list[PostYear], list[TeamYear]]:
             breach_clause=loss.breach_clause,
             description=loss.description,
             loss_id=loss.pk,
+            clause_share=loss.clause.share_percent if loss.clause else None,
+            clause_amount=loss.clause.amount if loss.clause else None,
+            clause_measure=loss.clause.measure if loss.clause else "",
         )
         for post in loss.posts.all():
             post_losses[(post.pk, loss.year)].append(fact)
@@ -75,6 +85,23 @@ def year_facts(villages, years) -> tuple[list[PostYear], list[TeamYear]]:
                 integrity[(b.post_id, b.year)].append(b.description)
         elif b.post_id is not None:
             discipline[(b.post_id, b.year)].append(b.description)
+
+    # 一肩挑: the posts a person holds in the year that have no result of their own (the
+    # secretary's letter covers the director's post), so the rules know who answers for them.
+    with_results = {(row.post_id, results[row.result_id].year) for row in rows if row.post_id}
+    people = {row.post.person_id for row in rows if row.post_id}
+    also: dict[tuple, list[str]] = defaultdict(list)
+    others = Post.objects.filter(
+        person_id__in=people,
+        village_id__in=village_ids,
+        kind__in=sorted(Post.TEAM),
+        start__year__lte=max(years),
+    ).exclude(end__year__lt=min(years))
+    for other in others.order_by("kind", "id"):
+        for year in years:
+            if (other.pk, year) in with_results or not _held_in(other, year):
+                continue
+            also[(other.person_id, other.village_id, year)].append(other.kind)
 
     post_years: list[PostYear] = []
     team_years: list[TeamYear] = []
@@ -112,6 +139,11 @@ def year_facts(villages, years) -> tuple[list[PostYear], list[TeamYear]]:
                 losses=tuple(post_losses[key]),
                 integrity_breaches=tuple(integrity[key]),
                 discipline_violations=tuple(discipline[key]),
+                also_holds=tuple(
+                    k
+                    for k in also[(row.post.person_id, result.village_id, result.year)]
+                    if k != row.post.kind
+                ),
             )
         )
     post_years.sort(key=lambda p: (p.village_id, p.year, p.post_id))

@@ -116,6 +116,16 @@ class Loss(models.Model):
     amount = models.DecimalField(_("amount (yuan)"), max_digits=14, decimal_places=2)
     cause = models.CharField(_("cause"), max_length=20, choices=LOSS_CAUSES)
     breach_clause = models.CharField(_("breach clause"), max_length=12, blank=True)
+    # The signed letter's own clause the loss is recorded against (§四.2); ``breach_clause``
+    # keeps its number.
+    clause = models.ForeignKey(
+        "pledges.BreachClause",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("breach clause"),
+    )
     description = models.CharField(_("description"), max_length=500)
     posts = models.ManyToManyField(Post, related_name="+", verbose_name=_("responsible posts"))
     team = models.BooleanField(_("attributed to the team"), default=False)

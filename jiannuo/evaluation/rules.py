@@ -55,6 +55,15 @@ VILLAGERS_MEETING = "villagers_meeting"
 MEETING_KINDS = (REPRESENTATIVES_MEETING, VILLAGERS_MEETING)
 
 CLAUSE_EVALUATION = "§四.3"
+
+# Who presides over the democratic evaluation and enters its count, and who co-signs the count.
+# A village's supervision committee presides where it has one; without one (DOMAIN.md "No
+# supervision body") the district policy says who does (``Policy.presiding_without_supervision``
+# and ``Policy.count_cosigned_without_supervision``).
+SUPERVISION = "supervision_committee"
+TOWNSHIP = "township"
+REPRESENTATIVE = "representative"
+STAND_INS = (TOWNSHIP, REPRESENTATIVE)
 CLAUSE_ASSESSMENT = "§三.6"
 CLAUSE_HONOURS = "§四.1"
 

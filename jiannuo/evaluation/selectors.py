@@ -58,7 +58,16 @@ def get_round(user, pk: int) -> Round:
         .first()
     )
     if rnd is None:
-        raise Http404
+        # A villagers' representative standing in for a missing supervision committee (the
+        # district policy) works on that round without seeing the rest of the evaluation.
+        from . import presiding
+
+        rnd = Round.objects.select_related("village", "village__parent").filter(pk=pk).first()
+        if rnd is None or not (
+            presiding.may_preside(user, rnd.village, rnd.year)
+            or presiding.may_confirm_count(user, rnd.village, rnd.year)
+        ):
+            raise Http404
     return rnd
 
 
@@ -106,13 +115,23 @@ def assessment(village: Unit, year: int) -> dict:
     return {
         "letters": letters,
         "losses": list(
-            Loss.objects.filter(village=village, year=year).prefetch_related(Prefetch("posts"))
+            Loss.objects.filter(village=village, year=year)
+            .select_related("clause__letter_version__letter")
+            .prefetch_related(Prefetch("posts"))
         ),
         "breaches": list(
             Breach.objects.filter(village=village, year=year).select_related("post__person")
         ),
         "missing": sum(1 for i in items if i.pk not in verdicts),
+        # §四.2: a loss is recorded against one of these (the letters' own clauses).
+        "loss_clauses": _loss_clauses(village, year),
     }
+
+
+def _loss_clauses(village, year):
+    from .services import loss_clauses
+
+    return loss_clauses(village, year)
 
 
 def round_detail(rnd: Round) -> dict:

@@ -45,7 +45,7 @@ from jiannuo.pledges.models import Letter, PledgeItem
 from jiannuo.signing import integrity
 from jiannuo.signing.models import SignedLetter
 
-from . import rules
+from . import presiding, rules
 from .models import (
     FULFILLED,
     LOSS_CAUSES,
@@ -268,6 +268,62 @@ def _posts_of(village: Unit, posts) -> list[Post]:
     return posts
 
 
+def loss_clauses(village: Unit, year: int, posts=(), team: bool = False):
+    """The economic-loss clauses (§四.2) of the letters in force for ``village`` and ``year``
+    that a loss of ``posts`` (and/or the team) may be recorded against: the responsible posts'
+    own letters (under 一肩挑 the secretary's letter covers the director's post), the team
+    letter for a team loss; all of them when nothing is named yet."""
+    from jiannuo.pledges.models import BreachClause
+
+    signed = list(in_force_letters(village, year))
+    post_ids = {p.pk for p in posts}
+    person_ids = {p.person_id for p in posts}
+    order = {p.pk: i for i, p in enumerate(posts)}
+    chosen = []
+    for s in signed:
+        letter = s.letter
+        if not post_ids and not team:
+            ok = True
+        elif letter.kind == Letter.TEAM:
+            ok = team
+        else:
+            ok = letter.post_id in post_ids or (
+                letter.post is not None and letter.post.person_id in person_ids
+            )
+        if ok:
+            chosen.append(s)
+    rank = {
+        s.version_id: (
+            order.get(s.letter.post_id, len(order)) if s.letter.post_id else len(order) + 1
+        )
+        for s in chosen
+    }
+    clauses = BreachClause.objects.filter(
+        letter_version_id__in=list(rank), category="economic_loss"
+    ).select_related("letter_version__letter__post__person")
+    return sorted(clauses, key=lambda c: (rank[c.letter_version_id], c.position, c.pk))
+
+
+def _letter_clause(village, year, posts, team, clause, code):
+    if clause in (None, "") and not (code or "").strip():
+        return None
+    allowed = loss_clauses(village, year, posts, team)
+    if clause not in (None, ""):
+        clause_id = getattr(clause, "pk", clause)
+        found = next((c for c in allowed if str(c.pk) == str(clause_id)), None)
+    else:
+        found = next((c for c in allowed if c.code == code.strip()), None)
+    if found is None:
+        raise ServiceError(
+            _(
+                "Choose an economic-loss clause of the signed letters of the responsible posts "
+                "(or of the team letter)."
+            ),
+            code="clause",
+        )
+    return found
+
+
 def loss_record(
     *,
     actor,
@@ -278,9 +334,12 @@ def loss_record(
     description: str,
     posts=(),
     team: bool = False,
+    clause=None,
     breach_clause: str = "",
 ) -> Loss:
-    """§四.2: a loss to the collective or villagers, its cause and the posts responsible."""
+    """§四.2: a loss to the collective or villagers, its cause and the posts responsible,
+    recorded against one of the signed letters' own economic-loss clauses — ``clause`` (a
+    ``BreachClause`` or its id) or its number ``breach_clause`` — never a clause typed in."""
     _require_assessor(actor, village, year)
     try:
         amount = Decimal(str(amount))
@@ -298,6 +357,7 @@ def loss_record(
         raise ServiceError(
             _("Name the responsible posts or attribute the loss to the team."), code="posts"
         )
+    chosen = _letter_clause(village, year, posts, team, clause, breach_clause)
     with transaction.atomic():
         _not_confirmed(village, year)
         loss = Loss.objects.create(
@@ -305,7 +365,8 @@ def loss_record(
             year=year,
             amount=amount,
             cause=cause,
-            breach_clause=(breach_clause or "").strip()[:12],
+            breach_clause=chosen.code if chosen else "",
+            clause=chosen,
             description=description[:500],
             team=bool(team),
             recorded_by=actor,
@@ -321,6 +382,7 @@ def loss_record(
                 "posts": [p.pk for p in posts],
                 "team": bool(team),
                 "breach_clause": loss.breach_clause,
+                "clause": loss.clause_id,
             },
         )
     return loss
@@ -383,15 +445,15 @@ def eligible_voters(village: Unit, kinds, day=None):
     )
 
 
-def _may_preside(actor, village) -> bool:
-    return has_perm(actor, "evaluation.preside", village)
+def _may_preside(actor, village, year) -> bool:
+    return presiding.may_preside(actor, village, year)
 
 
 def round_create(*, actor, village: Unit, year: int, method: str) -> Round:
     """§三.6: a democratic evaluation round of a village for a year, with a ballot for every
     cadre with a signed letter for the year and one for the team; the voters are taken from
     the rosters as the district settings say."""
-    if not (_may_preside(actor, village) or has_perm(actor, "evaluation.manage", village)):
+    if not (_may_preside(actor, village, year) or has_perm(actor, "evaluation.manage", village)):
         raise PermissionDenied(_("You are not allowed to do this here."))
     if method not in dict(Round.METHODS):
         raise ServiceError(_("Choose paper or phone ballots."), code="method")
@@ -470,7 +532,7 @@ def voter_checkin(*, actor, round: Round, voter: Voter) -> Voter:
     printed but not yet open, a late check-in voids the printed slips (none can have been
     used): the slips are printed again for everyone, so that no batch of codes ever belongs
     to one person."""
-    require(actor, "evaluation.preside", round.village)
+    presiding.require_preside(actor, round.village, round.year)
     with transaction.atomic():
         rnd = Round.objects.select_for_update().get(pk=round.pk)
         if rnd.state not in (Round.DRAFT, Round.OPEN):
@@ -509,7 +571,7 @@ def slips_issue(*, actor, round: Round, version=None) -> list[str]:
     kept, so this is the only moment they can be printed. Issuing again before the vote voids
     the slips printed before (none can have been used); ``version`` (the round's, as the page
     showed it) keeps a reloaded page from doing so unawares."""
-    require(actor, "evaluation.preside", round.village)
+    presiding.require_preside(actor, round.village, round.year)
     with transaction.atomic():
         rnd = Round.objects.select_for_update().get(pk=round.pk)
         check_version(
@@ -557,7 +619,7 @@ def _step(actor, rnd: Round, action: str, note: str = "") -> tuple[Round, str]:
 
 def round_open(*, actor, round: Round) -> Round:
     """The presiding officer opens the round once the meeting has its quorum."""
-    require(actor, "evaluation.preside", round.village)
+    presiding.require_preside(actor, round.village, round.year)
     with transaction.atomic():
         rnd = Round.objects.select_for_update().get(pk=round.pk)
         present = Voter.objects.filter(round=rnd, present=True).count()
@@ -822,7 +884,7 @@ def round_close(*, actor, round: Round) -> Round:
     """The presiding officer closes the round. A phone round's ballots are shuffled and counted
     at once (issued = codes issued, returned = ballots cast = codes spent); a paper round's
     tallies follow."""
-    require(actor, "evaluation.preside", round.village)
+    presiding.require_preside(actor, round.village, round.year)
     with transaction.atomic():
         rnd = Round.objects.select_for_update().get(pk=round.pk)
         _step(actor, rnd, "close")
@@ -862,7 +924,13 @@ def round_close(*, actor, round: Round) -> Round:
 
 
 def round_void(*, actor, round: Round, reason: str) -> Round:
-    require(actor, "evaluation.preside", round.village)
+    presiding.require_preside(actor, round.village, round.year)
+    return _void(actor, round, reason)
+
+
+def _void(actor, round: Round, reason: str) -> Round:
+    """Void the round, whoever's step calls for it (a presiding officer's decision, or an
+    impossible count entered by whoever enters counts)."""
     with transaction.atomic():
         rnd = Round.objects.select_for_update().get(pk=round.pk)
         _not_confirmed(rnd.village, rnd.year)
@@ -891,7 +959,7 @@ def tally_enter(
     """The count of a paper round for one cadre (or the team). It counts only once a second
     person confirms it. More returned than issued voids the round."""
     rnd = Round.objects.select_related("village").get(pk=target.round_id)
-    require(actor, "evaluation.tally", rnd.village)
+    presiding.require_enter_count(actor, rnd.village, rnd.year)
     if rnd.method != Round.PAPER:
         raise ServiceError(_("Phone rounds are counted by the system."), code="not_paper")
     if rnd.state != Round.CLOSED:
@@ -905,7 +973,12 @@ def tally_enter(
         if f.severity != rules.WARN
     ]
     if any(f.rule == rules.RETURNED_EXCEEDS_ISSUED for f in findings):
-        round_void(actor=actor, round=rnd, reason=findings[0].explain())
+        # DOMAIN.md: more ballots returned than issued voids the round, whoever enters it.
+        _void(
+            actor,
+            rnd,
+            next(f for f in findings if f.rule == rules.RETURNED_EXCEEDS_ISSUED).explain(),
+        )
         raise ServiceError(
             next(f for f in findings if f.rule == rules.RETURNED_EXCEEDS_ISSUED).explain(),
             code="round_void",
@@ -942,7 +1015,7 @@ def tally_enter(
 
 def tally_confirm(*, actor, tally: Tally) -> Tally:
     """A second person confirms a paper tally; the person who entered it may not."""
-    require(actor, "evaluation.tally", tally.round.village)
+    presiding.require_confirm_count(actor, tally.round.village, tally.round.year)
     with transaction.atomic():
         row = Tally.objects.select_for_update().select_related("round").get(pk=tally.pk)
         if row.confirmed:

@@ -21,11 +21,12 @@ from django.views.decorators.http import require_POST
 from jiannuo.core import ids
 from jiannuo.core.errors import ServiceError
 from jiannuo.core.excel import XLSX_CONTENT_TYPE
+from jiannuo.core.ids import pk
 from jiannuo.core.permissions import has_perm, scope_q
 from jiannuo.organisation.models import Post, Unit
 from jiannuo.pledges.models import PledgeItem
 
-from . import excel, pdf, rules, selectors, services
+from . import excel, pdf, presiding, rules, selectors, services
 from .models import (
     LOSS_CAUSES,
     OPTION_LABELS,
@@ -77,8 +78,8 @@ def index(request):
         v.round = rounds.get(v.pk)
         v.result = results.get(v.pk)
         v.can_round = v.round is None and (
-            has_perm(request.user, "evaluation.preside", v)
-            or has_perm(request.user, "evaluation.manage", v)
+            has_perm(request.user, "evaluation.manage", v)
+            or presiding.may_preside(request.user, v, year)
         )
     townships = list(
         Unit.objects.filter(
@@ -202,7 +203,7 @@ def village_year_act(request, village_id: int, year: int, action: str):
                 amount=post.get("amount", ""),
                 cause=post.get("cause", ""),
                 description=post.get("description", ""),
-                breach_clause=post.get("breach_clause", ""),
+                clause=(pk(post["clause"]) or -1) if post.get("clause") else None,
                 posts=Post.objects.filter(village=village, pk__in=post.getlist("posts")),
                 team=post.get("team") == "on",
             )
@@ -262,6 +263,7 @@ def round_new(request):
 def round_page(request, pk: int):
     rnd = selectors.get_round(request.user, pk)
     detail = selectors.round_detail(rnd)
+    arr = presiding.arrangement(rnd.village, rnd.year)
     for t in detail["targets"]:
         if t.current_tally is not None:
             t.counted = [
@@ -274,8 +276,10 @@ def round_page(request, pk: int):
             "round": rnd,
             **detail,
             "options": [(o, OPTION_LABELS.get(o, o)) for o in rnd.options],
-            "can_preside": has_perm(request.user, "evaluation.preside", rnd.village),
-            "can_tally": has_perm(request.user, "evaluation.tally", rnd.village),
+            "arrangement": arr,
+            "can_preside": presiding.may_preside(request.user, rnd.village, rnd.year, arr),
+            "can_tally": presiding.may_enter_count(request.user, rnd.village, rnd.year, arr),
+            "can_confirm": presiding.may_confirm_count(request.user, rnd.village, rnd.year, arr),
             "quorum": rules.quorum(rnd.meeting_kind, rnd.eligible or 1, rnd.present),
         },
     )
@@ -359,7 +363,7 @@ def tallies_xlsx(request, pk: int):
 
 
 def _require_preside(request, rnd):
-    if not has_perm(request.user, "evaluation.preside", rnd.village):
+    if not presiding.may_preside(request.user, rnd.village, rnd.year):
         raise PermissionDenied
 
 

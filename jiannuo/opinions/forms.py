@@ -4,6 +4,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jiannuo.core.widgets import DateInput
+
 from .models import MAX_OPINION_LENGTH
 
 #: Rows of the quick multi-entry form for paper cards.
@@ -29,9 +31,7 @@ def lines(text: str) -> list[str]:
 
 
 class MeetingForm(forms.Form):
-    date = forms.DateField(
-        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
-    )
+    date = forms.DateField(label=_("Date"), widget=DateInput(), initial=timezone.localdate)
     attendee_count = forms.IntegerField(label=_("Number of attendees"), min_value=1)
     attendees = forms.CharField(
         label=_("Attendees (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -49,9 +49,7 @@ class MeetingForm(forms.Form):
 class VisitForm(forms.Form):
     household = forms.CharField(label=_("Household"), max_length=100)
     visitor = forms.CharField(label=_("Visited by"), max_length=100)
-    date = forms.DateField(
-        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
-    )
+    date = forms.DateField(label=_("Date"), widget=DateInput(), initial=timezone.localdate)
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -70,7 +68,7 @@ class TaskForm(forms.Form):
         help_text=_("What, how much, by when: e.g. “every household's waste sorted, 100%”."),
     )
     year = forms.IntegerField(label=_("Year"))
-    deadline = forms.DateField(label=_("Deadline"), widget=forms.DateInput(attrs={"type": "date"}))
+    deadline = forms.DateField(label=_("Deadline"), widget=DateInput())
     villages = forms.TypedMultipleChoiceField(
         label=_("Villages"), coerce=int, widget=forms.CheckboxSelectMultiple
     )

@@ -33,3 +33,17 @@ def body_of(post_kind: str) -> str:
         if post_kind in kinds:
             return key
     raise KeyError(post_kind)
+
+
+def has_supervision_committee(village, day) -> bool:
+    """Whether ``village`` has a village affairs supervision committee on ``day`` (anyone
+    holding one of its posts then). 组织法 requires one; a village without it is non-compliant
+    and its democratic evaluation is presided as the district policy says."""
+    from django.db.models import Q
+
+    kinds = BODIES[SUPERVISION_COMMITTEE][1]
+    return (
+        Post.objects.filter(village=village, kind__in=kinds, start__lte=day)
+        .filter(Q(end__isnull=True) | Q(end__gte=day))
+        .exists()
+    )

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from jiannuo.core.widgets import DateInput
+
 
 class RosterUploadForm(forms.Form):
     file = forms.FileField(label=_("Roster workbook (.xlsx)"))
@@ -12,17 +14,13 @@ class PersonForm(forms.Form):
     gender = forms.ChoiceField(
         label=_("Gender"), required=False, choices=[("", "—"), ("M", _("Male")), ("F", _("Female"))]
     )
-    birth_date = forms.DateField(
-        label=_("Date of birth"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    birth_date = forms.DateField(label=_("Date of birth"), required=False, widget=DateInput())
 
 
 class PostForm(forms.Form):
     kind = forms.ChoiceField(label=_("Post"), choices=[])
-    start = forms.DateField(label=_("Start"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(
-        label=_("End"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start = forms.DateField(label=_("Start"), widget=DateInput())
+    end = forms.DateField(label=_("End"), required=False, widget=DateInput())
 
     def __init__(self, *args, **kwargs):
         from .models import Post
@@ -32,7 +30,7 @@ class PostForm(forms.Form):
 
 
 class PostEndForm(forms.Form):
-    end = forms.DateField(label=_("End"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("End"), widget=DateInput())
 
 
 class UnitForm(forms.Form):

@@ -26,7 +26,10 @@ from jiannuo.core.permissions import require
 from jiannuo.core.rules import Finding
 from jiannuo.evaluation.rules import (
     MEETING_KINDS,
+    REPRESENTATIVE,
     REPRESENTATIVES_MEETING,
+    STAND_INS,
+    TOWNSHIP,
     GradeScheme,
     SatisfactionSettings,
 )
@@ -54,6 +57,11 @@ class Policy:
     ceremony_vote_rule: str = "more_than_half_present"
     voter_kinds: tuple[str, ...] = VOTER_KINDS
     meeting_kind: str = REPRESENTATIVES_MEETING
+    # A village without a supervision committee still holds its democratic evaluation: the
+    # township's staff present the round and enter the count, a villagers' representative
+    # co-signs it (or the other way round).
+    presiding_without_supervision: str = TOWNSHIP
+    count_cosigned_without_supervision: str = REPRESENTATIVE
     satisfaction: SatisfactionSettings = field(default_factory=SatisfactionSettings)
     grades: GradeScheme = field(default_factory=GradeScheme)
     accountability: PolicySettings = field(default_factory=PolicySettings)
@@ -96,6 +104,15 @@ class Policy:
                 _("Unknown meeting kind: %(kind)s."),
                 kind=self.meeting_kind,
             )
+        for name in ("presiding_without_supervision", "count_cosigned_without_supervision"):
+            if getattr(self, name) not in STAND_INS:
+                bad(
+                    "stand_in_unknown",
+                    "§三.6",
+                    _("Unknown choice for %(setting)s: %(value)s."),
+                    setting=name,
+                    value=str(getattr(self, name)),
+                )
         for name in ("reply_days", "appeal_days"):
             value = getattr(self, name)
             if not isinstance(value, int) or not 1 <= value <= 90:

@@ -80,6 +80,7 @@ class ClauseOut(Schema):
     trigger: str
     measure: str
     amount: Decimal | None
+    share_percent: Decimal | None
 
 
 class VersionOut(Schema):
@@ -118,6 +119,7 @@ class ClauseIn(Schema):
     trigger: str
     measure: str
     amount: Decimal | None = None
+    share_percent: Decimal | None = None
 
 
 class PrepareIn(Schema):

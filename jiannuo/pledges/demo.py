@@ -76,8 +76,9 @@ TEAM_CLAUSES = [
     (
         "economic_loss",
         "因管理不善或工作失职给集体和群众造成经济损失",
-        "按损失金额的20%由责任人承担赔偿，最高5000元",
-        Decimal("5000"),
+        "按损失金额的20%由责任人承担赔偿",
+        None,
+        Decimal("20"),
     ),
     (
         "low_satisfaction",
@@ -94,7 +95,13 @@ MEMBER_OWN = {
 }
 MEMBER_CLAUSES = [
     ("unmet_goals", "分管的承诺事项未完成", "年度考核定为不称职，扣发当年误工补贴的20%", None),
-    ("economic_loss", "因本人失职给集体造成经济损失", "按损失金额的30%承担赔偿", None),
+    (
+        "economic_loss",
+        "因本人失职给集体造成经济损失",
+        "按损失金额的30%承担赔偿",
+        None,
+        Decimal("30"),
+    ),
     (
         "low_satisfaction",
         "年度民主测评满意率低于60%",
@@ -120,7 +127,11 @@ def _item(category, text, target, md, **links) -> dict:
 
 
 def _clauses(rows) -> list[dict]:
-    return [{"category": c, "trigger": t, "measure": m, "amount": a} for c, t, m, a in rows]
+    """Clause rows (category, trigger, measure, fixed amount[, share of the loss in %])."""
+    return [
+        {"category": c, "trigger": t, "measure": m, "amount": a, "share_percent": (s or [None])[0]}
+        for c, t, m, a, *s in rows
+    ]
 
 
 def _letters(village) -> dict:

@@ -4,6 +4,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jiannuo.core.widgets import DateInput
+
 from .models import BREACH_LABELS, CATEGORY_LABELS
 
 
@@ -15,9 +17,7 @@ class ItemForm(VersionForm):
     category = forms.ChoiceField(label=_("Category"), choices=list(CATEGORY_LABELS.items()))
     text = forms.CharField(label=_("Pledge"), widget=forms.Textarea(attrs={"rows": 3}))
     target = forms.CharField(label=_("Measurable target"), required=False, max_length=200)
-    deadline = forms.DateField(
-        label=_("Deadline"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    deadline = forms.DateField(label=_("Deadline"), required=False, widget=DateInput())
     responsible_post_id = forms.TypedChoiceField(
         label=_("Responsible post"), required=False, coerce=int, empty_value=None
     )
@@ -62,6 +62,18 @@ class ClauseForm(VersionForm):
     amount = forms.DecimalField(
         label=_("Amount (yuan)"), required=False, max_digits=12, decimal_places=2, min_value=0
     )
+    share_percent = forms.DecimalField(
+        label=_("Share of the loss (%)"),
+        required=False,
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+        help_text=_(
+            "Economic-loss clauses (§四.2): the share of the loss the cadre compensates, or "
+            "leave it empty and give a fixed amount."
+        ),
+    )
 
 
 class AcknowledgeForm(VersionForm):
@@ -79,9 +91,7 @@ class DecisionForm(forms.Form):
 
 
 class MeetingForm(forms.Form):
-    date = forms.DateField(
-        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
-    )
+    date = forms.DateField(label=_("Date"), widget=DateInput(), initial=timezone.localdate)
     minutes = forms.CharField(
         label=_("Minutes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )

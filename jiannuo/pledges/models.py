@@ -293,6 +293,11 @@ class BreachClause(models.Model):
     amount = models.DecimalField(
         _("amount (yuan)"), max_digits=12, decimal_places=2, null=True, blank=True
     )
+    # §四.2: what an economic-loss clause makes the cadre pay, as data: a share of the loss
+    # (e.g. 10%) or a fixed sum (``amount``), so a case can propose the computed sum.
+    share_percent = models.DecimalField(
+        _("share of the loss (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         ordering = ["letter_version", "position", "id"]

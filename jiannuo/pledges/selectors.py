@@ -433,7 +433,20 @@ ITEM_FIELDS = (
     "answers",
     "breaks_down",
 )
-CLAUSE_FIELDS = ("category", "trigger", "measure", "amount")
+CLAUSE_FIELDS = ("category", "trigger", "measure", "amount", "share_percent")
+
+
+def _clause_snapshot(c) -> dict:
+    out = {
+        "code": c.code,
+        "category": c.category,
+        "trigger": c.trigger,
+        "measure": c.measure,
+        "amount": str(c.amount) if c.amount is not None else None,
+    }
+    if c.share_percent is not None:  # only when stated: older letters keep their hash
+        out["share_percent"] = str(c.share_percent)
+    return out
 
 
 def snapshot(version: LetterVersion) -> dict:
@@ -458,16 +471,7 @@ def snapshot(version: LetterVersion) -> dict:
             }
             for i in items
         ],
-        "clauses": [
-            {
-                "code": c.code,
-                "category": c.category,
-                "trigger": c.trigger,
-                "measure": c.measure,
-                "amount": str(c.amount) if c.amount is not None else None,
-            }
-            for c in clauses
-        ],
+        "clauses": [_clause_snapshot(c) for c in clauses],
     }
 
 

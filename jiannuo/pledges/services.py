@@ -416,11 +416,34 @@ def _clause_fields(data: Mapping) -> dict:
             raise ServiceError(_("The amount is not a number."), code="amount") from None
         if amount < 0 or amount >= Decimal("1e10"):
             raise ServiceError(_("The amount is not plausible."), code="amount")
+    share = data.get("share_percent")
+    if share in ("", None):
+        share = None
+    else:
+        try:
+            share = Decimal(str(share))
+        except (InvalidOperation, ValueError):
+            raise ServiceError(_("The share of the loss is not a number."), code="share") from None
+        if not share.is_finite() or not 0 < share <= 100 or share.as_tuple().exponent < -2:
+            raise ServiceError(
+                _("The share of the loss must be a percentage above 0 and at most 100."),
+                code="share",
+            )
+        if category != "economic_loss":
+            raise ServiceError(
+                _("Only an economic-loss clause states a share of the loss."), code="share"
+            )
+        if amount is not None:
+            raise ServiceError(
+                _("State either a share of the loss or a fixed sum, not both."),
+                code="share_and_amount",
+            )
     return {
         "category": category,
         "trigger": _clean_text(data.get("trigger"), _("The trigger")),
         "measure": _clean_text(data.get("measure"), _("The measure")),
         "amount": amount,
+        "share_percent": share,
     }
 
 
@@ -430,6 +453,7 @@ def _clause_state(clause: BreachClause) -> dict:
         "trigger": clause.trigger,
         "measure": clause.measure,
         "amount": clause.amount,
+        "share_percent": clause.share_percent,
     }
 
 
@@ -1076,6 +1100,7 @@ def _open_version(letter: Letter, old: LetterVersion, state: str, copy: bool) ->
                     trigger=c.trigger,
                     measure=c.measure,
                     amount=c.amount,
+                    share_percent=c.share_percent,
                 )
                 for c in old.clauses.all()
             ]

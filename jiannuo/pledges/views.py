@@ -319,6 +319,7 @@ def clause_form(request, pk, clause_id=None):
                 trigger=clause.trigger,
                 measure=clause.measure,
                 amount=clause.amount,
+                share_percent=clause.share_percent,
             )
         form = ClauseForm(initial=initial)
     return _render_form(

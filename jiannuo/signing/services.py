@@ -363,7 +363,9 @@ def vote_record(
         # The vote rule (§三.4 表决通过) is the district setting in force for the year.
         from jiannuo.organisation.policy import policy_for
 
-        vote_rule = policy_for(row.village, row.year or row.scheduled_at.year).ceremony_vote_rule
+        vote_rule = policy_for(
+            row.village, row.year or timezone.localtime(row.scheduled_at).year
+        ).ceremony_vote_rule
         passed = rules.vote_passes(*counts, present, rule=vote_rule)
         vote = LetterVote.objects.create(
             ceremony=row,

@@ -109,7 +109,11 @@ def test_losses_and_breaches_reach_the_posts_and_the_team(tree, cast, letters, g
         breach_clause="2",
         description="工程款未经审核拨付",
         loss_id=loss.pk,
+        # §四.2: the clause chosen from the director's signed letter, as data.
+        clause_share=Decimal("10.00"),
+        clause_measure="按损失额的10%承担赔偿责任",
     )
+    assert loss.clause.letter_version_id == letters.director.version.pk
     assert p[letters.posts.director.pk].losses == (fact,)
     assert team.losses == (fact,)
     assert p[letters.posts.secretary.pk].losses == ()
@@ -177,7 +181,7 @@ def test_fixed_number_of_queries(tree, cast, letters, completed, django_assert_n
             recorded_by=cast.assessor_a,
         )
         loss.posts.set([letters.posts.member, letters.posts.director])
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):  # one more: the posts a 一肩挑 letter also covers
         year_facts([tree.a1, tree.a2], [YEAR - 1, YEAR])
 
 

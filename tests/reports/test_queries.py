@@ -21,9 +21,9 @@ pytestmark = pytest.mark.django_db
 # Session and user (2), the user's grants (2), the unit (1), the years (1), the units (1),
 # the term (1) and the team posts (1), the signed letters (1), items and verdicts (1),
 # supervision's ``tracked`` (7: two check the signed text), the policy (1), confirmed villages
-# (1), ``year_facts`` (5), the grades (1), the cases (1), the audit chain head printed on the
+# (1), ``year_facts`` (6), the grades (1), the cases (1), the audit chain head printed on the
 # report (1).
-PAGE = 28
+PAGE = 29
 EXPORT = PAGE
 #: The API takes the year from the path (no years query) and prints no audit chain head.
 API = PAGE - 2

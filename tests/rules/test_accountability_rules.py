@@ -349,16 +349,41 @@ def test_team_resignation_boundary_at_exactly_50_percent(satisfaction, resign):
     assert measures(proposals, subject=TEAM) == [YELLOW_CARD]
 
 
-def test_dual_post_holder_receives_both_team_resignation_demands():
-    """§四.3 (DOMAIN: under 一肩挑 one person receives both team resignation demands), one per
-    post."""
-    proposals = propose(alice_both(), [team(satisfaction=F(40, 100))])
-    demands = [p for p in proposals if p.measure == RESIGNATION]
-    assert sorted((p.person_id, p.post_id, p.post_kind) for p in demands) == [
-        ("alice", "dir", COMMITTEE_DIRECTOR),
-        ("alice", "sec", BRANCH_SECRETARY),
+def test_dual_post_holder_receives_one_demand_naming_both_posts():
+    """§四.3 "村党支部书记和村委会主任引咎辞职" (DOMAIN: under 一肩挑 one person receives both
+    team resignation demands): one demand, on the secretary's post, naming both posts — no
+    duplicate for the director's post and no post flagged vacant (issue #14)."""
+    outcome = assess(alice_both(), [team(satisfaction=F(40, 100))])
+    demands = [p for p in outcome.proposals if p.measure == RESIGNATION]
+    assert [(p.person_id, p.post_id, p.post_kind) for p in demands] == [
+        ("alice", "sec", BRANCH_SECRETARY)
     ]
-    assert all(p.leading for p in demands)
+    assert demands[0].facts["posts"] == [BRANCH_SECRETARY, COMMITTEE_DIRECTOR]
+    assert demands[0].leading
+    assert outcome.flags == []
+    assert_readable(demands[0])
+
+
+def test_secretary_letter_covering_the_director_post_answers_for_both():
+    """§四.3 with 一肩挑 as the letters have it: the secretary's own letter covers the
+    director's post (``also_holds``), so there are facts for one post only; the demand still
+    names both posts and the director's post is not flagged vacant."""
+    sec = post("alice", "sec", BRANCH_SECRETARY, also_holds=(COMMITTEE_DIRECTOR,))
+    outcome = assess([sec], [team(satisfaction=F(40, 100))])
+    demand = only(outcome.proposals, RESIGNATION, person_id="alice")
+    assert (demand.post_id, demand.facts["posts"]) == (
+        "sec",
+        [BRANCH_SECRETARY, COMMITTEE_DIRECTOR],
+    )
+    assert [f.rule for f in outcome.flags] == []
+
+
+def test_separate_secretary_and_director_each_receive_a_demand_naming_their_post():
+    """§四.3: two people in the two posts — one demand each, naming their own post."""
+    current = [post("alice", "sec", BRANCH_SECRETARY), post("dan", "dir", COMMITTEE_DIRECTOR)]
+    proposals = propose(current, [team(satisfaction=F(40, 100))])
+    demands = sorted((p.person_id, p.facts["posts"]) for p in proposals if p.measure == RESIGNATION)
+    assert demands == [("alice", [BRANCH_SECRETARY]), ("dan", [COMMITTEE_DIRECTOR])]
 
 
 def test_team_failing_pledges_two_years_running_demands_resignation():
@@ -366,7 +391,8 @@ def test_team_failing_pledges_two_years_running_demands_resignation():
     history = [team(year=2024, pledges_met=False)]
     proposals = propose(alice_both(), [team(pledges_met=False)], history)
     demands = [p for p in proposals if p.measure == RESIGNATION]
-    assert sorted(p.post_id for p in demands) == ["dir", "sec"]
+    assert [p.post_id for p in demands] == ["sec"]
+    assert demands[0].facts["posts"] == [BRANCH_SECRETARY, COMMITTEE_DIRECTOR]
     assert demands[0].facts["team_chain_years"] == "2024, 2025"
     assert demands[0].facts["reasons"] == ["team_pledges_not_met_years_running"]
     assert_readable(demands[0])
