@@ -42,7 +42,7 @@ from jiannuo.core.permissions import has_perm, require, roles_at, same_person
 from jiannuo.organisation.models import Person, Post, Term, Unit
 from jiannuo.organisation.policy import policy_for
 from jiannuo.pledges.models import Letter, PledgeItem
-from jiannuo.signing import integrity
+from jiannuo.signing import integrity, retention
 from jiannuo.signing.models import SignedLetter
 
 from . import presiding, rules
@@ -869,7 +869,8 @@ def _reshuffle(rnd: Round) -> int:
     shuffle = random.SystemRandom().shuffle
     ballots = Ballot.objects.filter(round=rnd)
     sheets = list(ballots.values_list("choices", flat=True))
-    ballots.delete()
+    with retention.rewriting("evaluation.ballot"):  # kept records: every sheet is written again
+        ballots.delete()
     shuffle(sheets)
     Ballot.objects.bulk_create(Ballot(id=uuid.uuid4(), round=rnd, choices=c) for c in sheets)
     codes = BallotCode.objects.filter(round=rnd)
