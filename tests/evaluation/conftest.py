@@ -51,7 +51,8 @@ def all_items(letters):
 def assess(letters, assessor, verdicts=None):
     """A verdict on every item: ``verdicts`` maps item pk → verdict (default fulfilled)."""
     verdicts = verdicts or {}
-    for item in all_items(letters):
+    # A letter may stand for two posts (一肩挑): each item gets its verdict once.
+    for item in {i.pk: i for i in all_items(letters)}.values():
         v = verdicts.get(item.pk, FULFILLED)
         services.verdict_record(
             actor=assessor,
