@@ -119,7 +119,7 @@ def test_api_run_opens_one_case_for_the_secretary_director(client, cast, tree, d
     assert r.json()["summary"]["flags"] == 0
     r = client.get("/api/v1/accountability/cases?measure=resignation")
     assert r.status_code == 200
-    demands = [c for c in r.json() if c["measure"] == rules.RESIGNATION]
+    demands = [c for c in r.json()["items"] if c["measure"] == rules.RESIGNATION]
     assert [(c["person_id"], c["post_kinds"]) for c in demands] == [
         (cast.branch_person.pk, ["branch_secretary", "committee_director"])
     ]
