@@ -32,6 +32,11 @@ def test_district_drills_down_to_a_village_on_a_phone(
         "request",
         lambda r: external.append(r.url) if not r.url.startswith(live_server.url) else None,
     )
+    violations = []  # issue #12.4: the Content-Security-Policy blocks nothing we serve
+    page.on(
+        "console",
+        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     login(page, "district")
     page.click('nav.steps a[href="/reports/"]')
     page.wait_for_url("**/reports/")
@@ -58,4 +63,5 @@ def test_district_drills_down_to_a_village_on_a_phone(
         page.click(f'#report-pledges tr[data-unit="{tree.a1.pk}"] a[data-village-link=evaluation]')
     assert nav.value.status == 200
     assert nav.value.url.endswith(f"/evaluation/villages/{tree.a1.pk}/{YEAR}/")
+    assert not violations, violations
     assert not [u for u in external if not u.startswith("data:")], external
