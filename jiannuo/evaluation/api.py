@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
-from jiannuo.api.pagination import paginated
+from jiannuo.api.pagination import Mapped, paginated
 from jiannuo.api.workflow import action_param, states_enum
 from jiannuo.core.errors import ServiceError
 from jiannuo.core.permissions import has_perm
@@ -99,6 +99,16 @@ class BreachIn(Schema):
 
 class CreatedOut(Schema):
     id: int
+
+
+class VoterOut(Schema):
+    """One person who may vote in a round, and whether they are checked in (never whether or
+    how they voted)."""
+
+    id: int
+    person_id: int
+    name: str
+    present: bool
 
 
 class RoundIn(Schema):
@@ -334,6 +344,25 @@ def codes(request, pk: int):
         Voter.objects.filter(round=rnd, code__isnull=False, used=False).values_list(
             "code", flat=True
         )
+    )
+
+
+@router.get("/evaluation/rounds/{pk}/voters", response=list[VoterOut])
+@paginated
+def voters(request, pk: int):
+    """The round's voters with their ids for check-in (presiding officer only), by name."""
+    rnd = selectors.get_round(request.user, pk)
+    if not has_perm(request.user, "evaluation.preside", rnd.village):
+        raise PermissionDenied
+    qs = Voter.objects.filter(round=rnd).select_related("person").order_by("person__name", "pk")
+    return Mapped.each(
+        qs,
+        lambda v: {
+            "id": v.pk,
+            "person_id": v.person_id,
+            "name": v.person.name,
+            "present": v.present,
+        },
     )
 
 
