@@ -17,10 +17,11 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
+from jiannuo.accounts.models import RoleAssignment
 from jiannuo.api.pagination import Mapped, paginated
 from jiannuo.api.workflow import action_param, states_enum
 from jiannuo.core.errors import ServiceError
-from jiannuo.core.permissions import has_perm
+from jiannuo.core.permissions import has_perm, roles_at
 from jiannuo.organisation.models import Post, Unit
 from jiannuo.pledges.models import PledgeItem
 
@@ -99,6 +100,12 @@ class BreachIn(Schema):
 
 class CreatedOut(Schema):
     id: int
+
+
+class AssessorOut(Schema):
+    id: int
+    username: str
+    name: str
 
 
 class VoterOut(Schema):
@@ -345,6 +352,28 @@ def codes(request, pk: int):
             "code", flat=True
         )
     )
+
+
+@router.get("/evaluation/townships/{township_id}/assessors", response=list[AssessorOut])
+@paginated
+def assessors(request, township_id: int):
+    """The users who may sit on the township's assessment groups (``member_ids`` of
+    ``POST /evaluation/groups``), for those who manage evaluation there."""
+    township = Unit.objects.filter(pk=township_id, kind=Unit.TOWNSHIP).first()
+    if township is None or not has_perm(request.user, "evaluation.manage", township):
+        raise Http404
+    ancestors = [township.path[: i + 1] for i, ch in enumerate(township.path) if ch == "/"]
+    candidates = User.objects.filter(
+        is_active=True,
+        pk__in=RoleAssignment.objects.filter(
+            unit__path__in=ancestors, role__in=services.ASSESSOR_ROLES
+        ).values("user"),
+    ).order_by("username", "pk")
+    return [
+        {"id": u.pk, "username": u.username, "name": u.get_full_name() or u.username}
+        for u in candidates
+        if roles_at(u, township) & services.ASSESSOR_ROLES
+    ]
 
 
 @router.get("/evaluation/rounds/{pk}/voters", response=list[VoterOut])

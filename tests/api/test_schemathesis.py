@@ -9,6 +9,7 @@ and a time budget, so the test finishes in a few minutes on two cores.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -84,3 +85,5 @@ def test_the_api_keeps_its_own_document(demo, live_server, username, tmp_path):
     summary = run.stdout[-6000:]
     assert run.returncode == 0, summary
     assert "Server error" not in run.stdout, summary
+    tested = re.search(r"Tested: (\d+)", run.stdout)
+    assert tested and int(tested.group(1)) >= 100, summary  # it really ran every operation

@@ -52,3 +52,17 @@ def test_a_letters_versions_carry_their_ids(cast, tree, letters):
     versions = r.json()["versions"]
     assert versions and all(isinstance(v["id"], int) for v in versions)
     assert {v["id"] for v in versions} == set(letter.versions.values_list("pk", flat=True))
+
+
+def test_the_township_lists_who_may_join_an_assessment_group(cast, tree):
+    r = _client(cast.secretary_a).get(f"/api/v1/evaluation/townships/{tree.a.pk}/assessors")
+    assert r.status_code == 200
+    usernames = {u["username"] for u in r.json()["items"]}
+    assert "assessor_a" in usernames and "secretary_b" not in usernames
+    assert "branch" not in usernames
+
+
+@pytest.mark.parametrize("who", ["secretary_b", "branch", "outsider"])
+def test_others_do_not_list_a_townships_assessors(cast, tree, who):
+    r = _client(getattr(cast, who)).get(f"/api/v1/evaluation/townships/{tree.a.pk}/assessors")
+    assert r.status_code == 404
