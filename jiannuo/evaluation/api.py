@@ -11,19 +11,21 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
-from jiannuo.api.pagination import paginated
+from jiannuo.accounts.models import RoleAssignment
+from jiannuo.api.pagination import Mapped, paginated
 from jiannuo.api.workflow import action_param, states_enum
 from jiannuo.core.errors import ServiceError
-from jiannuo.core.permissions import scope_q
+from jiannuo.core.permissions import has_perm, roles_at, scope_q
 from jiannuo.organisation.models import Post, Unit
 from jiannuo.pledges.models import PledgeItem
 
-from . import selectors, services
+from . import presiding, selectors, services
 from .models import Round, Tally, Target, Voter
 
 router = Router(tags=["evaluation"])
@@ -101,6 +103,22 @@ class BreachIn(Schema):
 
 class CreatedOut(Schema):
     id: int
+
+
+class AssessorOut(Schema):
+    id: int
+    username: str
+    name: str
+
+
+class VoterOut(Schema):
+    """One person who may vote in a round, and whether they are checked in (never whether or
+    how they voted)."""
+
+    id: int
+    person_id: int
+    name: str
+    present: bool
 
 
 class RoundIn(Schema):
@@ -341,6 +359,47 @@ def slips(request, pk: int):
     codes issued before."""
     rnd = selectors.get_round(request.user, pk)
     return Status(201, services.slips_issue(actor=request.user, round=rnd))
+
+
+@router.get("/evaluation/townships/{township_id}/assessors", response=list[AssessorOut])
+@paginated
+def assessors(request, township_id: int):
+    """The users who may sit on the township's assessment groups (``member_ids`` of
+    ``POST /evaluation/groups``), for those who manage evaluation there."""
+    township = Unit.objects.filter(pk=township_id, kind=Unit.TOWNSHIP).first()
+    if township is None or not has_perm(request.user, "evaluation.manage", township):
+        raise Http404
+    ancestors = [township.path[: i + 1] for i, ch in enumerate(township.path) if ch == "/"]
+    candidates = User.objects.filter(
+        is_active=True,
+        pk__in=RoleAssignment.objects.filter(
+            unit__path__in=ancestors, role__in=services.ASSESSOR_ROLES
+        ).values("user"),
+    ).order_by("username", "pk")
+    return [
+        {"id": u.pk, "username": u.username, "name": u.get_full_name() or u.username}
+        for u in candidates
+        if roles_at(u, township) & services.ASSESSOR_ROLES
+    ]
+
+
+@router.get("/evaluation/rounds/{pk}/voters", response=list[VoterOut])
+@paginated
+def voters(request, pk: int):
+    """The round's voters with their ids for check-in (presiding officer only), by name."""
+    rnd = selectors.get_round(request.user, pk)
+    if not presiding.may_preside(request.user, rnd.village, rnd.year):
+        raise PermissionDenied
+    qs = Voter.objects.filter(round=rnd).select_related("person").order_by("person__name", "pk")
+    return Mapped.each(
+        qs,
+        lambda v: {
+            "id": v.pk,
+            "person_id": v.person_id,
+            "name": v.person.name,
+            "present": v.present,
+        },
+    )
 
 
 @router.post("/evaluation/rounds/{pk}/tallies", response={201: TallyOut})

@@ -84,6 +84,7 @@ class ClauseOut(Schema):
 
 
 class VersionOut(Schema):
+    id: int  # what signing's /signing/versions/{version_id}/signatures takes
     number: int
     state: str
     content_hash: str
