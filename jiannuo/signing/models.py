@@ -257,7 +257,7 @@ class Scan(models.Model):
     and keeps every predecessor; the SHA-256 of the file is here and in the audit row."""
 
     signed_letter = models.ForeignKey(SignedLetter, on_delete=models.PROTECT, related_name="scans")
-    file = models.FileField(_("scan"), upload_to="signing/scans/")
+    file = models.FileField(_("scan"), upload_to="signing/scans/", storage=scan_storage)
     content_type = models.CharField(max_length=40)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)

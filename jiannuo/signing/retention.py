@@ -50,6 +50,7 @@ def _round(r):
 #: model label → how to find (village, year) of one of its rows.
 SUBJECTS = {
     "signing.signedletter": _signed_letter,
+    "signing.scan": lambda s: _signed_letter(s.signed_letter),
     "signing.signature": lambda g: _signed_letter(g.signed_letter),
     "signing.custody": lambda c: _signed_letter(c.signed_letter),
     "signing.ceremony": _ceremony,
@@ -118,9 +119,13 @@ def _storage_class():
         (``signed.scan.delete()``, a storage clean-up) before its signed letter's time."""
 
         def delete(self, name):
+            from django.db.models import Q
+
             from .models import SignedLetter
 
-            for signed in SignedLetter.objects.filter(scan=name).select_related("letter__village"):
+            # The current scan, or a predecessor kept as a ``Scan`` row after a replacement.
+            holders = SignedLetter.objects.filter(Q(scan=name) | Q(scans__file=name))
+            for signed in holders.distinct().select_related("letter__village"):
                 check_deletable(signed)
             super().delete(name)
 

@@ -129,9 +129,14 @@ def test_no_log_in_without_a_post(cast, newcomers):
 
 
 def test_a_township_account_is_not_reset_from_the_roster(cast, tree, system):
-    """A person on the roster whose account holds township roles: the district resets it."""
-    make_person(system, tree.a1, "钱镇长", Post.PARTY_MEMBER, user=cast.deputy_a)
+    """A person whose account holds township roles (an official on the township's roster,
+    even with a post in a village too): the district resets it, not the township."""
     person = Person.objects.get(user=cast.deputy_a)
+    Person.objects.filter(pk=person.pk).update(village=tree.a1)
+    person.refresh_from_db()
+    Post.objects.create(
+        person=person, village=tree.a1, kind=Post.PARTY_MEMBER, start=date(2021, 1, 1)
+    )
     with pytest.raises(ServiceError) as exc:
         activation.activation_issue(actor=cast.staff_a, person=person)
     assert exc.value.code == "not_roster_account"
@@ -250,7 +255,7 @@ def test_api_issues_and_activates(cast, tree, newcomers):
     assert response.status_code == 201
     body = {x["name"]: x for x in response.json()}
     assert set(body) == {"孙立新", "吴桂兰"}
-    people = client.get(f"/api/v1/units/{tree.a1.pk}/people").json()
+    people = client.get(f"/api/v1/units/{tree.a1.pk}/people").json()["items"]
     assert {p["name"]: p["login"] for p in people}["孙立新"] == "pending"
     one = body["孙立新"]
     response = Client().post(

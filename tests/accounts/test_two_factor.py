@@ -45,6 +45,8 @@ def test_the_default_is_on_in_production_and_off_in_the_demo(monkeypatch):
     assert importlib.reload(s).JIANNUO_TWO_FACTOR_REQUIRED is False
     monkeypatch.setenv("JIANNUO_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 60)
+    monkeypatch.setenv("AUDIT_KEY", "k" * 40)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://jiannuo.example")
     monkeypatch.setenv("ALLOWED_HOSTS", "jiannuo.example")
     assert importlib.reload(s).JIANNUO_TWO_FACTOR_REQUIRED is True
     monkeypatch.setenv("JIANNUO_ENV", "demo")

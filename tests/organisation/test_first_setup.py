@@ -27,6 +27,9 @@ def test_superuser_adds_the_district_and_its_administrator(db):
     response = client.post(
         "/accounts/users/",
         {
+            "form": "official",
+            "name": "王科长",
+            "phone": "13900000001",
             "username": "zzb",
             "full_name": "区委组织部 王科长",
             "password": "Qingshan2027ok",

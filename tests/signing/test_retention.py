@@ -84,7 +84,11 @@ def test_a_ceremony_record_cannot_be_deleted(ceremony, letters, cast):  # noqa: 
     assert Attendance.objects.count() == 3 and LetterVote.objects.count() == 1
 
 
-def test_the_scan_cannot_be_replaced_or_its_file_deleted(signed, cast, settings, tmp_path):
+def test_a_kept_scan_is_replaced_only_with_a_reason_and_no_file_is_deleted(
+    signed, cast, settings, tmp_path
+):
+    """A replacement needs a reason and keeps its predecessor (issue #12); no scan's file is
+    deleted before its time (issue #18)."""
     settings.MEDIA_ROOT = tmp_path
     upload = SimpleUploadedFile("s.pdf", SCAN, content_type="application/pdf")
     services.scan_attach(actor=cast.branch, signed_letter=signed, upload=upload)
@@ -94,13 +98,19 @@ def test_the_scan_cannot_be_replaced_or_its_file_deleted(signed, cast, settings,
     other = SimpleUploadedFile("t.pdf", SCAN + b"2", content_type="application/pdf")
     with pytest.raises(ServiceError) as err:
         services.scan_attach(actor=cast.branch, signed_letter=signed, upload=other)
-    assert err.value.code == "scan_kept"
+    assert err.value.code == "reason_required"
+    other.seek(0)
+    services.scan_attach(
+        actor=cast.branch, signed_letter=signed, upload=other, reason="第一份扫描件缺页"
+    )
+    signed.refresh_from_db()
+    assert signed.scan.name != path.relative_to(tmp_path).as_posix()
+    assert path.read_bytes() == SCAN  # the predecessor's file is kept
     with pytest.raises(KeptRecordError):
         signed.scan.delete()
     with pytest.raises(KeptRecordError):
-        signed.scan.storage.delete(signed.scan.name)
-    signed.refresh_from_db()
-    assert path.read_bytes() == SCAN and signed.scan.name
+        signed.scan.storage.delete(path.relative_to(tmp_path).as_posix())
+    assert path.read_bytes() == SCAN and (tmp_path / signed.scan.name).exists()
 
 
 def test_a_record_past_its_retention_can_be_deleted(tree):
