@@ -36,7 +36,7 @@ from jiannuo.signing.models import SignedLetter
 from . import services
 from .models import FULFILLED, NOT_FULFILLED, PARTLY, Round, Voter
 
-YEAR = 2025
+YEAR = 2025  # the demo's closed (previous) year, set by ``load``
 VILLAGES = ("柳树村", "王家庄村")
 ITEMS = {
     "work_goal": ("年内完成{}目标任务", "100%"),
@@ -61,7 +61,7 @@ def _signed_letter(village, term, kind, post, responsible, topic):
         kind=kind,
         post=post,
         state=pledge_rules.APPROVED,
-        approved_at=timezone.now(),
+        approved_at=timezone.make_aware(datetime(YEAR, 2, 16, 9, 0)),
     )
     version = LetterVersion.objects.create(letter=letter, number=1, state=pledge_rules.APPROVED)
     for n, (category, (text, target)) in enumerate(ITEMS.items()):
@@ -150,6 +150,10 @@ def _paper_round(village, presiding, second, rates, year=YEAR):
 
 
 def load(units: dict) -> None:
+    from jiannuo.demo import clock
+
+    global YEAR
+    YEAR = clock().closed
     villages = [units.get(name) for name in VILLAGES]
     if any(v is None for v in villages):
         return
@@ -248,12 +252,12 @@ def _phone_round_2026(village: Unit, presiding) -> None:
     written to ``CODES_FILE`` in the data directory."""
     if not SignedLetter.objects.filter(
         letter__village=village,
-        letter__year=2026,
+        letter__year=YEAR + 1,
         letter__kind=Letter.TEAM,
         superseded_at__isnull=True,
     ).exists():
         return
-    rnd = services.round_create(actor=presiding, village=village, year=2026, method=Round.PHONE)
+    rnd = services.round_create(actor=presiding, village=village, year=YEAR + 1, method=Round.PHONE)
     voters = list(Voter.objects.filter(round=rnd))
     for voter in voters[: max(1, (len(voters) * 5 + 5) // 6)]:
         services.voter_checkin(actor=presiding, round=rnd, voter=voter)
