@@ -371,7 +371,7 @@ def load(today: date | None = None) -> dict:
                     raise
                 continue
             module.load(units)
-        _restamp(clock())
+            _restamp(clock())  # later steps see the story's dates (e.g. the signing day)
     finally:
         _CLOCK.pop()
     return units

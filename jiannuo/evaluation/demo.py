@@ -121,9 +121,10 @@ def _item(signed, category):
     return PledgeItem.objects.get(letter_version_id=signed.version_id, category=category)
 
 
-def _paper_round(village, presiding, second, rates, year=YEAR):
+def _paper_round(village, presiding, second, rates, year=None):
     """A paper round: everyone checks in, ballots issued to all present; ``rates`` maps a post
     id (None: the team) to the satisfied share in hundredths."""
+    year = year or YEAR  # YEAR is set when the demo loads, not when this module is imported
     rnd = services.round_create(actor=presiding, village=village, year=year, method="paper")
     for voter in Voter.objects.filter(round=rnd):
         services.voter_checkin(actor=presiding, round=rnd, voter=voter)
