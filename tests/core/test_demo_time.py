@@ -3,11 +3,11 @@ year's letters were signed that spring, progress follows up to today, deadlines 
 signing, and the previous year is closed with results confirmed in its December — so nothing of
 the closed year nags in a to-do list. One demo build per chosen day (a build is slow)."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.urls import resolve
+from django.urls import resolve, reverse
 from django.utils import timezone
 
 from jiannuo.core.todo import items_for
@@ -115,3 +115,43 @@ def test_closed_year_findings_and_adjustments_leave_the_todo_lists(settings, tmp
         confirmed_at=timezone.now(),
     )
     assert nagging() == ([], [], [])
+
+
+@pytest.mark.django_db
+def test_a_signature_at_0339_beijing_time_is_shown_on_its_beijing_date(settings, tmp_path):
+    """Issue #14: a signature at 03:39 on 20 February in Beijing (19:39 UTC on the 19th) is
+    shown as the 20th on the signed letter, the village board, custody and the to-do list."""
+    from django.test import Client
+
+    from jiannuo.bulletin.models import PosterPosting
+    from jiannuo.signing.models import Custody
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    units = load(today=date(2026, 12, 7))
+    village = units["柳树村"]
+    at = datetime(2026, 2, 19, 19, 39, tzinfo=UTC)
+    signed = SignedLetter.objects.filter(letter__village=village, letter__year=2026)
+    signed.update(signed_at=at, published_at=at)
+    Signature.objects.filter(signed_letter__in=signed).update(at=at)
+    Custody.objects.filter(signed_letter__in=signed).update(receipt_at=at)
+    PosterPosting.objects.filter(village=village).delete()  # the board poster is due again
+    one = signed.order_by("pk").first()
+    users = {u.username: u for u in get_user_model().objects.all()}
+
+    def page(username, url):
+        c = Client()
+        if username:
+            c.force_login(users[username])
+        r = c.get(url)
+        assert r.status_code == 200, url
+        return r.content.decode()
+
+    for username, url in [
+        ("liushu_sec", reverse("signing:letter", args=[one.letter_id])),
+        (None, reverse("bulletin:village", args=[village.code])),
+        ("sq_staff", reverse("signing:custody") + f"?year=2026&village={village.pk}"),
+    ]:
+        html = page(username, url)
+        assert "2026-02-20" in html and "2026-02-19" not in html, url
+    details = [str(i.detail) for i in items_for(users["liushu_sec"]) if "2026-02" in str(i.detail)]
+    assert details and all("2026-02-20" in d for d in details), details
