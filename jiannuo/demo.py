@@ -429,6 +429,33 @@ def _restamp(c: Clock) -> None:
             receipt_at=c.at(signing + timedelta(1), 15)
         )
 
+    # The current year's opinions were gathered in January, its meetings recorded on their day.
+    from jiannuo.bulletin.models import PosterPosting
+    from jiannuo.opinions.models import (
+        ConsultationMeeting,
+        HotIssue,
+        HouseholdVisit,
+        Opinion,
+        TownshipTask,
+    )
+    from jiannuo.pledges.models import Consultation, JointMeeting
+
+    y = c.year
+    TownshipTask.objects.filter(year=y).update(issued_at=c.at(date(y, 1, 5)))
+    Opinion.objects.filter(year=y).update(created_at=c.at(date(y, 1, 16), 17))
+    for model in (ConsultationMeeting, HouseholdVisit):
+        for pk, day in model.objects.filter(date__year=y).values_list("pk", "date"):
+            model.objects.filter(pk=pk).update(created_at=c.at(day, 17))
+    HotIssue.objects.filter(year=y).update(created_at=c.at(date(y, 1, 20)))
+    HotIssue.objects.filter(year=y, decided_at__isnull=False).update(
+        decided_at=c.at(date(y, 1, 25))
+    )
+    for model in (JointMeeting, Consultation):
+        for pk, day in model.objects.filter(year=y).values_list("pk", "date"):
+            model.objects.filter(pk=pk).update(recorded_at=c.at(day, 17))
+    for pk, day in PosterPosting.objects.values_list("pk", "posted_on"):
+        PosterPosting.objects.filter(pk=pk).update(recorded_at=c.at(day, 17))
+
     # The closed year: evaluated in November and December, results confirmed on 20 December.
     closed = c.closed
     Verdict.objects.filter(year=closed).update(recorded_at=c.at(date(closed, 12, 5)))

@@ -1,5 +1,6 @@
 """The accountability part of the demo district (issue #7.8), built through the services.
 
+``YEAR`` is the demo's previous (closed) year (``jiannuo.demo.clock``), "2025" below.
 It runs after the evaluation demo: from 石桥镇's confirmed 2025 year it opens the cases the
 rules propose (as the township secretary, two months ago) and carries them to different
 stages — notices of criticism decided and on the bulletin board, a yellow card carried out and

@@ -1,4 +1,5 @@
-"""Demo data of the year-end step (§三.6, §四): a completed, confirmed 2025 in 石桥镇's villages
+"""Demo data of the year-end step (§三.6, §四). ``YEAR`` is the demo's previous (closed) year
+and "2026" its current one (``jiannuo.demo.clock``): a completed, confirmed 2025 in 石桥镇's villages
 柳树村 and 王家庄村 with a mix of outcomes that shows every measure of §四, and a 2026 phone round
 in progress in 柳树村.
 

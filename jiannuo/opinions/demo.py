@@ -1,7 +1,8 @@
-"""Demo data of the opinions step: opinions for 2026, township tasks, hot issues (§三.1).
+"""Demo data of the opinions step (§三.1): opinions, township tasks, hot issues of the demo's
+current year (``jiannuo.demo.clock``), gathered in January.
 
 Every village of the demo district gets 15–40 opinions (cards, one consultation meeting,
-household visits, a few online); 石桥镇 and 东湖街道 set their 2026 tasks; the opinions are
+household visits, a few online); 石桥镇 and 东湖街道 set their tasks for the year; the opinions are
 grouped into hot issues, which most villages have decided. 桃园村 is still collecting
 opinions: nothing grouped yet. Deterministic (seeded) and built through the services.
 """

@@ -1,4 +1,5 @@
-"""Demo data of the pledges step: the 2026 letters of the demo villages (§三.2–3, §五.2).
+"""Demo data of the pledges step: the demo villages' letters of the demo's current year
+(``jiannuo.demo.clock``; agreed and approved in early February) (§三.2–3, §五.2).
 
 Built on the opinions demo (hot issues and township tasks) through the same services:
 

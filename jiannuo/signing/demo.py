@@ -1,5 +1,6 @@
-"""Demo data of the signing step (§三.4–5): 柳树村's approved 2026 letters are signed at a
-ceremony held on 2026-02-20, with attendance, votes, signatures and custody receipts."""
+"""Demo data of the signing step (§三.4–5): 柳树村's approved letters of the demo's current year
+(``jiannuo.demo.clock``) are signed at a ceremony held on 20 February of that year, with
+attendance, votes, signatures and custody receipts."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Demo data of the supervision step (§五.3): 柳树村's signed 2026 letters followed through the
-year, as on 2026-11-25 — items fulfilled, on time, at risk and late, an unannounced inspection
+"""Demo data of the supervision step (§五.3): 柳树村's signed letters of the demo's current year
+followed through the year, as on 25 November (or today, if earlier) — items fulfilled, on time, at risk and late, an unannounced inspection
 with one rectification signed off and one overdue, and a request to adjust a team item for an
 objective reason awaiting the township deputy secretary. Everything goes through the services, acted by the demo accounts
 (the cadre holding each item's post, the branch secretary, the township staff and deputy).

@@ -13,9 +13,10 @@ from django.utils import timezone
 from jiannuo.core.todo import items_for
 from jiannuo.demo import current_year, load
 from jiannuo.evaluation.models import YearResult
-from jiannuo.pledges.models import Letter, PledgeItem
+from jiannuo.opinions.models import Opinion
+from jiannuo.pledges.models import JointMeeting, Letter, PledgeItem
 from jiannuo.signing.models import Signature, SignedLetter
-from jiannuo.supervision.models import Adjustment, InspectionFinding, Progress
+from jiannuo.supervision.models import Adjustment, Inspection, InspectionFinding, Progress
 from jiannuo.supervision.todo import supervision_items
 
 
@@ -43,6 +44,9 @@ def _check_story(today: date) -> int:
         *Letter.objects.exclude(approved_at=None).values_list("approved_at", flat=True),
         *Progress.objects.values_list("recorded_at", flat=True),
         *YearResult.objects.exclude(confirmed_at=None).values_list("confirmed_at", flat=True),
+        *Opinion.objects.values_list("created_at", flat=True),
+        *JointMeeting.objects.values_list("recorded_at", flat=True),
+        *Inspection.objects.values_list("created_at", flat=True),
     ]
     assert moments and max(_local(m) for m in moments) <= today
     # Both years' letters were signed in spring (February to May) of their year.
