@@ -1,6 +1,15 @@
 """The demo district: realistic, deterministic, built through the same service functions.
 
 Each later step adds its own part through ``STEPS`` (called in process order).
+
+The demo tells its story in time (issue #14), relative to ``today`` (default: today's
+Asia/Shanghai date). The *current year* Y is today's year once its signing season is over —
+from 1 March on; in January and February it is still the year before (its year-end evaluation
+under way). Y's opinions are gathered in January, its letters agreed and approved in early
+February and signed on 20 February; progress follows through the year up to today. The
+*previous year* Y-1 is closed: its letters were signed on 20 February Y-1 and its results
+confirmed in December Y-1. The term runs from Y-5 to Y. Timestamps the services stamp at load
+time are then moved to the story's dates (``_restamp``): this is demo data, not a service write.
 """
 
 from __future__ import annotations
@@ -8,10 +17,12 @@ from __future__ import annotations
 import importlib
 import io
 import random
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 
 from jiannuo.accounts import services as accounts
 from jiannuo.core import roles
@@ -22,7 +33,59 @@ from jiannuo.organisation import services as org
 from jiannuo.organisation.models import Person, Post, Unit
 
 PASSWORD = "jiannuo2026"
-TERM_START = date(2021, 1, 1)
+#: The current year's story is complete (letters signed on 20 February) from this day on.
+SEASON_OVER = (3, 1)
+SIGNING_DAY = (2, 20)
+
+
+def current_year(today: date) -> int:
+    """The demo's current year: today's year from 1 March on, else the year before."""
+    return today.year if (today.month, today.day) >= SEASON_OVER else today.year - 1
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The demo's 'today' and the years derived from it."""
+
+    today: date
+
+    @property
+    def year(self) -> int:
+        return current_year(self.today)
+
+    @property
+    def closed(self) -> int:
+        return self.year - 1
+
+    @property
+    def term_start(self) -> date:
+        return date(self.year - 5, 1, 1)
+
+    def day(self, d: date) -> date:
+        """``d``, or today when ``d`` is later (nothing in the demo happens in the future)."""
+        return min(d, self.today)
+
+    def at(self, d: date, hour: int = 9, minute: int = 0) -> datetime:
+        """An aware moment on ``d`` (Asia/Shanghai), never after now."""
+        moment = timezone.make_aware(datetime.combine(self.day(d), time(hour, minute)))
+        return min(moment, self.now())
+
+    def now(self) -> datetime:
+        """Now, or the end of the working day of ``today`` when the demo is built for another
+        day."""
+        real = timezone.now()
+        if self.today >= timezone.localdate(real):
+            return real
+        return timezone.make_aware(datetime.combine(self.today, time(17, 30)))
+
+
+_CLOCK: list[Clock] = []
+
+
+def clock() -> Clock:
+    """The clock of the demo being built (today's, outside a build)."""
+    return _CLOCK[-1] if _CLOCK else Clock(timezone.localdate())
+
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段"
 GIVEN_M = "建国 建华 国强 志强 海涛 永红 德明 振华 立新 文斌 春生 长青 光明 玉林 金山 宝林 学军 卫东 铁柱 满仓 庆丰 志刚 红军 保国 树林 清泉 大勇 占山 庆华 少华".split()
@@ -79,8 +142,9 @@ class Names:
 
 def _village_rows(township: str, village: str, names: Names) -> list[list]:
     rows = []
+    term_start = clock().term_start
 
-    def add(post, name, gender, phone, start=TERM_START, end=None, birth=None):
+    def add(post, name, gender, phone, start=term_start, end=None, birth=None):
         rows.append(
             [
                 township,
@@ -123,10 +187,11 @@ def _village_rows(township: str, village: str, names: Names) -> list[list]:
     bm = person(Post.BRANCH_MEMBER)
     add(Post.PARTY_MEMBER, bm[0], bm[1], bm[2], birth=bm[3])
     person(Post.COMMITTEE_DEPUTY)
-    # A mid-term replacement: one committee member left in 2023, a successor took over.
+    # A mid-term replacement: one committee member left in Y-3, a successor took over.
     if village == "柳树村":
-        person(Post.COMMITTEE_MEMBER, end=date(2023, 6, 30))
-        person(Post.COMMITTEE_MEMBER, start=date(2023, 7, 1))
+        mid = term_start.year + 2
+        person(Post.COMMITTEE_MEMBER, end=date(mid, 6, 30))
+        person(Post.COMMITTEE_MEMBER, start=date(mid, 7, 1))
     else:
         person(Post.COMMITTEE_MEMBER)
     person(Post.COMMITTEE_MEMBER)
@@ -196,12 +261,13 @@ def _holder(village: Unit, kind: str, nth: int = 0) -> Person:
 def load_organisation() -> dict:
     actor = system_user()
     district = org.unit_create(actor=actor, kind=Unit.DISTRICT, name="青山区", code="QS")
+    year = clock().year
     org.term_create(
         actor=actor,
         district=district,
-        name="2021—2026年届",
-        start=TERM_START,
-        end=date(2026, 12, 31),
+        name=f"{year - 5}—{year}年届",
+        start=clock().term_start,
+        end=date(year, 12, 31),
     )
     names = Names(20261125)
     units = {"district": district}
@@ -292,14 +358,152 @@ STEPS = [
 
 
 @transaction.atomic
-def load() -> dict:
-    units = load_organisation()
-    for step in STEPS:
-        try:
-            module = importlib.import_module(f"jiannuo.{step}.demo")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"jiannuo.{step}.demo":
-                raise
-            continue
-        module.load(units)
+def load(today: date | None = None) -> dict:
+    """Build the demo district as it stands on ``today`` (default: today in Asia/Shanghai)."""
+    _CLOCK.append(Clock(today or timezone.localdate()))
+    try:
+        units = load_organisation()
+        for step in STEPS:
+            try:
+                module = importlib.import_module(f"jiannuo.{step}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"jiannuo.{step}.demo":
+                    raise
+                continue
+            module.load(units)
+            _restamp(clock())  # later steps see the story's dates (e.g. the signing day)
+    finally:
+        _CLOCK.pop()
     return units
+
+
+def _restamp(c: Clock) -> None:
+    """Move the moments the services stamped at load time to the story's dates (issue #14)."""
+    from jiannuo.accountability.models import Case
+    from jiannuo.evaluation.models import Round, Tally, Verdict, YearResult
+    from jiannuo.pledges.models import Letter, LetterVersion
+    from jiannuo.signing.models import (
+        Attendance,
+        Ceremony,
+        Custody,
+        LetterVote,
+        Signature,
+        SignedLetter,
+    )
+    from jiannuo.supervision.models import (
+        Adjustment,
+        Evidence,
+        Inspection,
+        InspectionFinding,
+        ItemState,
+        Progress,
+    )
+
+    for year in (c.closed, c.year):
+        signing = date(year, *SIGNING_DAY)
+        letters = Letter.objects.filter(year=year)
+        letters.update(created_at=c.at(date(year, 1, 20)))
+        letters.filter(approved_at__isnull=False).update(approved_at=c.at(signing - timedelta(4)))
+        versions = LetterVersion.objects.filter(letter__year=year)
+        versions.update(created_at=c.at(date(year, 1, 20)))
+        for field, day in [
+            ("tabled_at", date(year, 2, 2)),
+            ("joint_meeting_at", date(year, 2, 5)),
+            ("consulted_at", date(year, 2, 12)),
+            ("submitted_at", date(year, 2, 13)),
+            ("decided_at", signing - timedelta(4)),
+        ]:
+            versions.filter(**{f"{field}__isnull": False}).update(**{field: c.at(day)})
+        Ceremony.objects.filter(year=year).update(
+            scheduled_at=c.at(signing), created_at=c.at(date(year, 2, 17)),
+            held_at=c.at(signing), closed_at=c.at(signing, 11, 30),
+        )  # fmt: skip
+        Attendance.objects.filter(ceremony__year=year).update(at=c.at(signing, 9, 5))
+        LetterVote.objects.filter(ceremony__year=year).update(at=c.at(signing, 10))
+        Signature.objects.filter(signed_letter__letter__year=year).update(at=c.at(signing, 10, 30))
+        signed = SignedLetter.objects.filter(letter__year=year)
+        signed.update(created_at=c.at(signing, 10, 30))
+        signed.filter(signed_at__isnull=False).update(signed_at=c.at(signing, 10, 30))
+        signed.filter(published_at__isnull=False).update(published_at=c.at(signing, 11))
+        Custody.objects.filter(signed_letter__letter__year=year, receipt_at__isnull=False).update(
+            receipt_at=c.at(signing + timedelta(1), 15)
+        )
+
+    # The current year's opinions were gathered in January, its meetings recorded on their day.
+    from jiannuo.bulletin.models import PosterPosting
+    from jiannuo.opinions.models import (
+        ConsultationMeeting,
+        HotIssue,
+        HouseholdVisit,
+        Opinion,
+        TownshipTask,
+    )
+    from jiannuo.pledges.models import Consultation, JointMeeting
+
+    y = c.year
+    TownshipTask.objects.filter(year=y).update(issued_at=c.at(date(y, 1, 5)))
+    Opinion.objects.filter(year=y).update(created_at=c.at(date(y, 1, 16), 17))
+    for model in (ConsultationMeeting, HouseholdVisit):
+        for pk, day in model.objects.filter(date__year=y).values_list("pk", "date"):
+            model.objects.filter(pk=pk).update(created_at=c.at(day, 17))
+    HotIssue.objects.filter(year=y).update(created_at=c.at(date(y, 1, 20)))
+    HotIssue.objects.filter(year=y, decided_at__isnull=False).update(
+        decided_at=c.at(date(y, 1, 25))
+    )
+    for model in (JointMeeting, Consultation):
+        for pk, day in model.objects.filter(year=y).values_list("pk", "date"):
+            model.objects.filter(pk=pk).update(recorded_at=c.at(day, 17))
+    for pk, day in PosterPosting.objects.values_list("pk", "posted_on"):
+        PosterPosting.objects.filter(pk=pk).update(recorded_at=c.at(day, 17))
+
+    # The closed year: evaluated in November and December, results confirmed on 20 December.
+    closed = c.closed
+    Verdict.objects.filter(year=closed).update(recorded_at=c.at(date(closed, 12, 5)))
+    Round.objects.filter(year=closed).update(
+        created_at=c.at(date(closed, 12, 1)), opened_at=c.at(date(closed, 12, 8)),
+    )  # fmt: skip
+    Round.objects.filter(year=closed, closed_at__isnull=False).update(
+        closed_at=c.at(date(closed, 12, 8), 17)
+    )
+    Tally.objects.filter(round__year=closed).update(entered_at=c.at(date(closed, 12, 10)))
+    Tally.objects.filter(round__year=closed, confirmed_at__isnull=False).update(
+        confirmed_at=c.at(date(closed, 12, 12))
+    )
+    YearResult.objects.filter(year=closed, confirmed_at__isnull=False).update(
+        confirmed_at=c.at(date(closed, 12, 20), 16)
+    )
+    # The current year's year-end round, once it is open, was opened today.
+    Round.objects.filter(year=c.year, opened_at__isnull=False).update(opened_at=c.now())
+    # Progress through the current year, up to the supervision demo's day (never after today).
+    from jiannuo.supervision import demo as supervision_demo
+    from jiannuo.supervision.rules import FULFILLED
+
+    year, last = c.year, supervision_demo.day()
+    start = date(year, *SIGNING_DAY) + timedelta(30)
+    reports: dict[int, list] = {}
+    for p in Progress.objects.filter(state__letter__year=year).select_related("item"):
+        reports.setdefault(p.state_id, []).append(p)
+    for state_id, rows in reports.items():
+        rows.sort(key=lambda p: p.pk)
+        end = last
+        if rows[-1].status == FULFILLED and rows[-1].item.deadline:
+            end = min(rows[-1].item.deadline - timedelta(3), last)
+        end = max(end, start)
+        for n, p in enumerate(rows, start=1):
+            day = start + (end - start) * n // len(rows)
+            Progress.objects.filter(pk=p.pk).update(recorded_at=c.at(day, 16))
+            Evidence.objects.filter(progress=p).update(uploaded_at=c.at(day, 16))
+        moment = c.at(day, 16)
+        ItemState.objects.filter(pk=state_id).update(updated_at=moment)
+        ItemState.objects.filter(pk=state_id, public_at__isnull=False).update(public_at=moment)
+    for insp in Inspection.objects.filter(village__isnull=False, date__year=year):
+        Inspection.objects.filter(pk=insp.pk).update(created_at=c.at(insp.date, 17))
+        findings = InspectionFinding.objects.filter(inspection=insp)
+        findings.filter(responded_at__isnull=False).update(
+            responded_at=c.at(insp.date + timedelta(7), 10)
+        )
+        findings.filter(signed_off_at__isnull=False).update(
+            signed_off_at=c.at(insp.date + timedelta(10), 15)
+        )
+    Adjustment.objects.filter(state_row__letter__year=year).update(requested_at=c.at(last, 11))
+    del Case  # cases carry the moments the accountability demo passed in (``clock().now()``)

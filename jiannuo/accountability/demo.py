@@ -1,5 +1,6 @@
 """The accountability part of the demo district (issue #7.8), built through the services.
 
+``YEAR`` is the demo's previous (closed) year (``jiannuo.demo.clock``), "2025" below.
 It runs after the evaluation demo: from 石桥镇's confirmed 2025 year it opens the cases the
 rules propose (as the township secretary, two months ago) and carries them to different
 stages — notices of criticism decided and on the bulletin board, a yellow card carried out and
@@ -15,7 +16,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import User
-from django.utils import timezone
 
 from jiannuo.accounts import services as accounts
 from jiannuo.core.system import system_user
@@ -23,7 +23,7 @@ from jiannuo.core.system import system_user
 from . import rules, services
 from .models import Case
 
-YEAR = 2025
+YEAR = 2025  # the demo's closed (previous) year, set by ``load``
 TOWNSHIP = "石桥镇"
 
 
@@ -44,6 +44,10 @@ def _cadre_user(actor, case: Case, township) -> User:
 
 
 def load(units: dict) -> None:
+    from jiannuo.demo import clock
+
+    global YEAR
+    YEAR = clock().closed
     township = units.get(TOWNSHIP)
     if township is None:
         return
@@ -53,7 +57,7 @@ def load(units: dict) -> None:
         staff = User.objects.get(username="sq_staff")
     except User.DoesNotExist:
         return
-    now = timezone.now()
+    now = clock().now()
     opened = now - timedelta(days=60)
     preview = services.preview(actor=secretary, township=township, year=YEAR)
     if not preview.has_facts:

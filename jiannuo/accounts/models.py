@@ -156,7 +156,7 @@ class Activation(models.Model):
         indexes = [models.Index(fields=["user", "used_at", "voided_at"])]
 
     def __str__(self):
-        return f"{self.user} {self.purpose} {self.issued_at:%Y-%m-%d}"
+        return f"{self.user} {self.purpose} {timezone.localdate(self.issued_at):%Y-%m-%d}"
 
     @property
     def audit_unit(self):

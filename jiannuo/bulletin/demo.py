@@ -3,8 +3,6 @@ published records that the poster went up on its board (no photo), through the s
 
 from __future__ import annotations
 
-from django.utils import timezone
-
 from jiannuo.core.system import system_user
 from jiannuo.signing.models import SignedLetter
 
@@ -13,7 +11,9 @@ from . import services
 
 def load(units: dict) -> None:
     actor = system_user()
-    today = timezone.localdate()
+    from jiannuo.demo import clock
+
+    today = clock().today
     published = (
         SignedLetter.objects.filter(published_at__isnull=False, superseded_at__isnull=True)
         .values_list("letter__village_id", "letter__year")

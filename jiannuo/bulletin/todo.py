@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db.models import DateTimeField, F, OuterRef, Q, Subquery
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiannuo.core.permissions import scope_paths, scope_q
@@ -51,7 +52,8 @@ def bulletin_todo(user):
             title=_("Post the signed pledges of %(village)s on the village board and record it")
             % {"village": v.name},
             url=reverse("bulletin:posting", args=[v.code]),
-            detail=_("Published on %(date)s") % {"date": f"{v.last_published:%Y-%m-%d}"},
+            detail=_("Published on %(date)s")
+            % {"date": f"{timezone.localdate(v.last_published):%Y-%m-%d}"},
             urgent=False,
         )
         for v in villages

@@ -1,4 +1,5 @@
-"""Demo data of the year-end step (§三.6, §四): a completed, confirmed 2025 in 石桥镇's villages
+"""Demo data of the year-end step (§三.6, §四). ``YEAR`` is the demo's previous (closed) year
+and "2026" its current one (``jiannuo.demo.clock``): a completed, confirmed 2025 in 石桥镇's villages
 柳树村 and 王家庄村 with a mix of outcomes that shows every measure of §四, and a 2026 phone round
 in progress in 柳树村.
 
@@ -36,7 +37,7 @@ from jiannuo.signing.models import SignedLetter
 from . import services
 from .models import FULFILLED, NOT_FULFILLED, PARTLY, Round, Voter
 
-YEAR = 2025
+YEAR = 2025  # the demo's closed (previous) year, set by ``load``
 VILLAGES = ("柳树村", "王家庄村")
 ITEMS = {
     "work_goal": ("年内完成{}目标任务", "100%"),
@@ -61,7 +62,7 @@ def _signed_letter(village, term, kind, post, responsible, topic):
         kind=kind,
         post=post,
         state=pledge_rules.APPROVED,
-        approved_at=timezone.now(),
+        approved_at=timezone.make_aware(datetime(YEAR, 2, 16, 9, 0)),
     )
     version = LetterVersion.objects.create(letter=letter, number=1, state=pledge_rules.APPROVED)
     for n, (category, (text, target)) in enumerate(ITEMS.items()):
@@ -121,9 +122,10 @@ def _item(signed, category):
     return PledgeItem.objects.get(letter_version_id=signed.version_id, category=category)
 
 
-def _paper_round(village, presiding, second, rates, year=YEAR):
+def _paper_round(village, presiding, second, rates, year=None):
     """A paper round: everyone checks in, ballots issued to all present; ``rates`` maps a post
     id (None: the team) to the satisfied share in hundredths."""
+    year = year or YEAR  # YEAR is set when the demo loads, not when this module is imported
     rnd = services.round_create(actor=presiding, village=village, year=year, method="paper")
     for voter in Voter.objects.filter(round=rnd):
         services.voter_checkin(actor=presiding, round=rnd, voter=voter)
@@ -150,6 +152,10 @@ def _paper_round(village, presiding, second, rates, year=YEAR):
 
 
 def load(units: dict) -> None:
+    from jiannuo.demo import clock
+
+    global YEAR
+    YEAR = clock().closed
     villages = [units.get(name) for name in VILLAGES]
     if any(v is None for v in villages):
         return
@@ -248,12 +254,12 @@ def _phone_round_2026(village: Unit, presiding) -> None:
     written to ``CODES_FILE`` in the data directory."""
     if not SignedLetter.objects.filter(
         letter__village=village,
-        letter__year=2026,
+        letter__year=YEAR + 1,
         letter__kind=Letter.TEAM,
         superseded_at__isnull=True,
     ).exists():
         return
-    rnd = services.round_create(actor=presiding, village=village, year=2026, method=Round.PHONE)
+    rnd = services.round_create(actor=presiding, village=village, year=YEAR + 1, method=Round.PHONE)
     voters = list(Voter.objects.filter(round=rnd))
     for voter in voters[: max(1, (len(voters) * 5 + 5) // 6)]:
         services.voter_checkin(actor=presiding, round=rnd, voter=voter)

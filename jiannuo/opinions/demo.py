@@ -1,7 +1,8 @@
-"""Demo data of the opinions step: opinions for 2026, township tasks, hot issues (§三.1).
+"""Demo data of the opinions step (§三.1): opinions, township tasks, hot issues of the demo's
+current year (``jiannuo.demo.clock``), gathered in January.
 
 Every village of the demo district gets 15–40 opinions (cards, one consultation meeting,
-household visits, a few online); 石桥镇 and 东湖街道 set their 2026 tasks; the opinions are
+household visits, a few online); 石桥镇 and 东湖街道 set their tasks for the year; the opinions are
 grouped into hot issues, which most villages have decided. 桃园村 is still collecting
 opinions: nothing grouped yet. Deterministic (seeded) and built through the services.
 """
@@ -11,15 +12,13 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from django.utils import timezone
-
 from jiannuo.core.system import system_user
 from jiannuo.organisation.models import Term
 
 from . import services
 from .models import HotIssue
 
-YEAR = 2026
+YEAR = 2026  # the demo's current year, set by ``load``
 STILL_COLLECTING = "桃园村"
 
 # Opinions as villagers put them, by topic. Each village draws from some of the topics.
@@ -114,19 +113,19 @@ TASKS = {
             "农村人居环境整治",
             "全年完成房前屋后“三清一改”，生活垃圾收运处置体系覆盖率100%，"
             "无害化卫生厕所普及率达到95%以上。",
-            date(2026, 11, 30),
+            date(YEAR, 11, 30),
             ["柳树村", "王家庄村", "河口村"],
         ),
         (
             "村级集体经济增收",
             "村集体经营性收入比上年增长10%以上，且不低于15万元。",
-            date(2026, 12, 20),
+            date(YEAR, 12, 20),
             ["柳树村", "王家庄村", "河口村"],
         ),
         (
             "防汛抗旱和河道管护",
             "汛前完成河堤隐患排查加固，汛期落实24小时值班巡查，全年不发生人员伤亡。",
-            date(2026, 5, 31),
+            date(YEAR, 5, 31),
             ["柳树村", "河口村"],
         ),
     ],
@@ -134,13 +133,13 @@ TASKS = {
         (
             "人居环境整治提升",
             "生活污水治理率达到80%，垃圾分类村民知晓率达到95%，每季度开展一次环境卫生评比。",
-            date(2026, 11, 30),
+            date(YEAR, 11, 30),
             ["东湖村", "杏花村", "桃园村"],
         ),
         (
             "集体经济增收和产业发展",
             "发展至少1个特色产业项目，村集体经营性收入达到20万元以上。",
-            date(2026, 12, 20),
+            date(YEAR, 12, 20),
             ["东湖村", "杏花村", "桃园村"],
         ),
     ],
@@ -152,7 +151,9 @@ VISITORS = {"柳树村": "支部书记", "王家庄村": "书记兼主任"}
 
 def _day(planned: date) -> date:
     """The planned date, or today if the demo is loaded before it (no future meetings)."""
-    return min(planned, timezone.localdate())
+    from jiannuo.demo import clock
+
+    return clock().day(planned)
 
 
 def _opinions(rng: random.Random, topics: list[str], n: int) -> list[str]:
@@ -165,6 +166,10 @@ def _opinions(rng: random.Random, topics: list[str], n: int) -> list[str]:
 
 
 def load(units: dict) -> None:
+    from jiannuo.demo import clock
+
+    global YEAR
+    YEAR = clock().year
     actor = system_user()
     term = Term.objects.filter(district=units["district"], start__year__lte=YEAR).first()
     if term is None or YEAR not in term.years:
@@ -203,10 +208,10 @@ def load(units: dict) -> None:
             village=village,
             term=term,
             year=YEAR,
-            date=_day(date(2026, 1, 8 + index)),
+            date=_day(date(YEAR, 1, 8 + index)),
             attendee_count=rng.randint(28, 46),
             attendees="党员、村民代表、村民小组长",
-            minutes=f"{name}2026年度民主恳谈会：村党支部书记通报上年承诺履行情况，"
+            minutes=f"{name}{YEAR}年度民主恳谈会：村党支部书记通报上年承诺履行情况，"
             "与会人员围绕今年为群众办实事的内容提出意见建议。",
             opinions=meeting,
         )
@@ -218,7 +223,7 @@ def load(units: dict) -> None:
                 year=YEAR,
                 household=f"{rng.choice(GIVERS)[0]}家（{rng.randint(1, 6)}组）",
                 visitor=VISITORS.get(name, "包组村干部"),
-                date=_day(date(2026, 1, 12 + k)),
+                date=_day(date(YEAR, 1, 12 + k)),
                 notes="入户走访，了解家庭生产生活情况。",
                 opinions=visits[k : k + 2],
             )

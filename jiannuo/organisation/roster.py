@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiannuo.core.excel import SheetRow, parse_date
@@ -162,7 +163,7 @@ def validate_rows(
         if start and end and end < start:
             err(COL_END, _("The end date is before the start date."))
         birth = dates[COL_BIRTH]
-        if birth and (birth > date.today() or birth.year < 1900):
+        if birth and (birth > timezone.localdate() or birth.year < 1900):
             err(COL_BIRTH, _("The date of birth is not plausible."))
         if row_errors:
             errors += row_errors

@@ -1,4 +1,5 @@
-"""Demo data of the pledges step: the 2026 letters of the demo villages (§三.2–3, §五.2).
+"""Demo data of the pledges step: the demo villages' letters of the demo's current year
+(``jiannuo.demo.clock``; agreed and approved in early February) (§三.2–3, §五.2).
 
 Built on the opinions demo (hot issues and township tasks) through the same services:
 
@@ -15,8 +16,6 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.utils import timezone
-
 from jiannuo.core.system import system_user
 from jiannuo.opinions.models import HotIssue, TaskAssignment
 from jiannuo.organisation.models import Post, Term
@@ -24,7 +23,7 @@ from jiannuo.organisation.models import Post, Term
 from . import rules, services
 from .models import Letter
 
-YEAR = 2026
+YEAR = 2026  # the demo's current year, set by ``load``
 
 # Hot-issue label prefix (from the opinions demo's grouping) → the team's pledge answering it.
 TOPIC_PLEDGES = {
@@ -112,8 +111,10 @@ MEMBER_CLAUSES = [
 
 
 def _day(month: int, day: int) -> date:
-    """A 2026 date, or today when the demo is loaded before it (no meetings in the future)."""
-    return min(date(YEAR, month, day), timezone.localdate())
+    """A date of the current year, or today when the demo is built before it."""
+    from jiannuo.demo import clock
+
+    return clock().day(date(YEAR, month, day))
 
 
 def _item(category, text, target, md, **links) -> dict:
@@ -281,6 +282,10 @@ def _all(filled) -> list[Letter]:
 
 
 def load(units: dict) -> None:
+    from jiannuo.demo import clock
+
+    global YEAR
+    YEAR = clock().year
     actor = system_user()
     term = Term.objects.filter(district=units["district"], start__year__lte=YEAR).first()
     if term is None or YEAR not in term.years:
@@ -292,8 +297,8 @@ def load(units: dict) -> None:
     v = units["柳树村"]
     filled = _fill(actor, v, term)
     _table(actor, _all(filled))
-    _joint_meeting(actor, v, term, _all(filled), _day(3, 6))
-    _consult(actor, v, term, _all(filled), _day(3, 13))
+    _joint_meeting(actor, v, term, _all(filled), _day(2, 5))
+    _consult(actor, v, term, _all(filled), _day(2, 12))
     services.period_submit(actor=actor, village=v, term=term, year=YEAR)
     for letter in _all(filled):
         services.letter_approve(actor=actor, letter=_reload(letter), note="同意。")
@@ -302,16 +307,16 @@ def load(units: dict) -> None:
     v = units["王家庄村"]
     filled = _fill(actor, v, term)
     _table(actor, _all(filled))
-    _joint_meeting(actor, v, term, _all(filled), _day(3, 9))
-    _consult(actor, v, term, _all(filled), _day(3, 16))
+    _joint_meeting(actor, v, term, _all(filled), _day(2, 5))
+    _consult(actor, v, term, _all(filled), _day(2, 12))
     services.period_submit(actor=actor, village=v, term=term, year=YEAR)
 
     # 河口村: returned with reasons; one member letter ordered redone.
     v = units["河口村"]
     filled = _fill(actor, v, term)
     _table(actor, _all(filled))
-    _joint_meeting(actor, v, term, _all(filled), _day(3, 10))
-    _consult(actor, v, term, _all(filled), _day(3, 17))
+    _joint_meeting(actor, v, term, _all(filled), _day(2, 6))
+    _consult(actor, v, term, _all(filled), _day(2, 12))
     services.period_submit(actor=actor, village=v, term=term, year=YEAR)
     services.letter_return(
         actor=actor,
@@ -332,7 +337,7 @@ def load(units: dict) -> None:
     filled = _fill(actor, v, term)
     letters = _all(filled)
     _table(actor, letters[:-1])
-    _joint_meeting(actor, v, term, letters[:-1], _day(4, 2))
+    _joint_meeting(actor, v, term, letters[:-1], _day(2, 26))
     _table(actor, letters[-1:])
 
     # 杏花村: drafts with quality findings.

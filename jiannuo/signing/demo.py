@@ -1,5 +1,6 @@
-"""Demo data of the signing step (§三.4–5): 柳树村's approved 2026 letters are signed at a
-ceremony held on 2026-02-20, with attendance, votes, signatures and custody receipts."""
+"""Demo data of the signing step (§三.4–5): 柳树村's approved letters of the demo's current year
+(``jiannuo.demo.clock``) are signed at a ceremony held on 20 February of that year, with
+attendance, votes, signatures and custody receipts."""
 
 from __future__ import annotations
 
@@ -14,11 +15,16 @@ from jiannuo.pledges.models import Letter, LetterVersion
 from . import rules, services
 from .models import Custody
 
-YEAR = 2026
-WHEN = datetime(2026, 2, 20, 9, 0)
+YEAR = 2026  # the demo's current year, set by ``load``
+WHEN = datetime(2026, 2, 20, 9, 0)  # the ceremony: 20 February of the current year
 
 
 def load(units: dict) -> None:
+    from jiannuo.demo import clock
+
+    global YEAR, WHEN
+    YEAR = clock().year
+    WHEN = datetime(YEAR, 2, 20, 9, 0)
     village = units["柳树村"]
     letters = list(
         Letter.objects.filter(village=village, year=YEAR, state="approved").select_related(

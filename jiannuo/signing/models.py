@@ -8,6 +8,7 @@ still matches what was signed.
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jiannuo.organisation.models import Person, Term, Unit
@@ -67,7 +68,7 @@ class Ceremony(models.Model):
         verbose_name_plural = _("signing ceremonies")
 
     def __str__(self):
-        return f"{self.village} {self.scheduled_at:%Y-%m-%d}"
+        return f"{self.village} {timezone.localdate(self.scheduled_at):%Y-%m-%d}"
 
     @property
     def audit_unit(self):

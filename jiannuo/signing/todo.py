@@ -63,7 +63,7 @@ def signing_todo(user):
                     step="signing",
                     title=_("Hold the signing ceremony of %(village)s") % {"village": c.village},
                     url=reverse("signing:ceremony", args=[c.pk]),
-                    detail=f"{c.scheduled_at:%Y-%m-%d %H:%M} {c.place}",
+                    detail=f"{timezone.localtime(c.scheduled_at):%Y-%m-%d %H:%M} {c.place}",
                     urgent=False,
                 )
             )

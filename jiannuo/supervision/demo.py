@@ -1,5 +1,5 @@
-"""Demo data of the supervision step (§五.3): 柳树村's signed 2026 letters followed through the
-year, as on 2026-11-25 — items fulfilled, on time, at risk and late, an unannounced inspection
+"""Demo data of the supervision step (§五.3): 柳树村's signed letters of the demo's current year
+followed through the year, as on 25 November (or today, if earlier) — items fulfilled, on time, at risk and late, an unannounced inspection
 with one rectification signed off and one overdue, and a request to adjust a team item for an
 objective reason awaiting the township deputy secretary. Everything goes through the services, acted by the demo accounts
 (the cadre holding each item's post, the branch secretary, the township staff and deputy).
@@ -18,7 +18,14 @@ from jiannuo.pledges.models import Letter
 from . import rules, selectors, services
 from .models import Inspection
 
-YEAR = 2026
+YEAR = 2026  # the demo's current year, set by ``load``
+
+
+def day() -> date:
+    """The day the supervision story stands on: 25 November of the current year, or today."""
+    from jiannuo.demo import clock
+
+    return clock().day(date(clock().year, 11, 25))
 
 
 def _photo(label: str, colour=(46, 125, 50)) -> io.BytesIO:
@@ -48,10 +55,15 @@ def _actor(row, users, branch):
 
 
 def load(units: dict) -> None:
+    from jiannuo.demo import clock
+
+    global YEAR
+    YEAR = clock().year
     village = units.get("柳树村")
     if village is None:
         return
-    today = date(YEAR, 11, 25)
+    today = day()
+    inspected = min(date(YEAR, 9, 28), today)
     rows = selectors.tracked(None, year=YEAR, village=village, today=today)
     if not rows:
         return
@@ -101,17 +113,17 @@ def load(units: dict) -> None:
             "letter": targets[0].letter,
             "item_code": targets[0].item.code,
             "text": "佐证材料不全，缺少验收记录。",
-            "rectify_by": date(YEAR, 10, 15),
+            "rectify_by": max(date(YEAR, 10, 15), inspected + timedelta(14)),
         },
         {
             "letter": targets[-1].letter,
             "item_code": targets[-1].item.code,
             "text": "进度滞后于计划，未见施工安排。",
-            "rectify_by": date(YEAR, 10, 31),
+            "rectify_by": max(date(YEAR, 10, 31), inspected + timedelta(30)),
         },
     ]
     insp = services.inspection_record(
-        actor=staff, village=village, kind=Inspection.UNANNOUNCED, day=date(YEAR, 9, 28),
+        actor=staff, village=village, kind=Inspection.UNANNOUNCED, day=inspected,
         inspectors="石桥镇督查组", summary="对柳树村年度承诺事项推进情况进行随机暗访。",
         findings=findings,
     )  # fmt: skip

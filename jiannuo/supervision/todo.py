@@ -30,13 +30,19 @@ LITTLE_PROGRESS_BELOW = 50
 RECTIFY_NEAR_DAYS = 7
 
 
-def _open_years() -> Q:
-    """Items of a year whose results are confirmed stop nagging (issue #14)."""
+def _open_years(village_field: str = "letter__village", year_field: str = "letter__year") -> Q:
+    """Items of a year whose results are confirmed stop nagging (issue #14): pledge items,
+    inspection findings to rectify and adjustment requests alike."""
     try:
         from jiannuo.evaluation.closing import open_year_q
     except ImportError:  # the year-end step is not installed
         return Q()
-    return open_year_q()
+    return open_year_q(village_field, year_field)
+
+
+def _open_rows() -> Q:
+    """Findings and adjustments (both hang on an item's state row) of a year still open."""
+    return _open_years("village", "state_row__letter__year")
 
 
 def _item_url(row) -> str:
@@ -77,6 +83,7 @@ def supervision_items(user, today=None) -> list[TodoItem]:
     if scope_paths(user, "supervision.respond"):
         for f in InspectionFinding.objects.filter(
             scope_q(user, "supervision.respond"),
+            _open_rows(),
             state=rules.RECT_OPEN,
             rectify_by__lte=today + timedelta(days=RECTIFY_NEAR_DAYS),
         ).select_related("inspection", "village"):
@@ -120,7 +127,9 @@ def supervision_items(user, today=None) -> list[TodoItem]:
                 )
     if scope_paths(user, "supervision.inspect"):
         q = scope_q(user, "supervision.inspect")
-        counts = InspectionFinding.objects.filter(q, state__in=rules.RECT_UNRESOLVED).aggregate(
+        counts = InspectionFinding.objects.filter(
+            q, _open_rows(), state__in=rules.RECT_UNRESOLVED
+        ).aggregate(
             n_responded=_count(Q(state=rules.RECT_RESPONDED)),
             n_overdue=_count(Q(state__in=rules.RECT_UNRESOLVED, rectify_by__lt=today)),
         )
@@ -146,7 +155,7 @@ def supervision_items(user, today=None) -> list[TodoItem]:
             )
     if scope_paths(user, "supervision.decide"):
         n = Adjustment.objects.filter(
-            scope_q(user, "supervision.decide"), state=rules.ADJ_REQUESTED
+            scope_q(user, "supervision.decide"), _open_rows(), state=rules.ADJ_REQUESTED
         ).count()
         if n:
             out.append(
