@@ -3,11 +3,12 @@
 from datetime import date, datetime
 
 from django.http import Http404
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
-from jiannuo.api.pagination import paginated
+from jiannuo.api.pagination import Mapped, paginated, unit_path
+from jiannuo.api.workflow import states_enum
 from jiannuo.core.permissions import scope_q
 from jiannuo.pledges.models import Letter
 
@@ -15,6 +16,13 @@ from . import rules, selectors, services
 from .models import Adjustment, Evidence, Inspection, InspectionFinding
 
 router = Router(tags=["supervision"])
+
+UNIT_DOC = "A district, township or village in your scope: only what is in it or below it."
+
+#: An adjustment request's states (§五.2): requested → approved or rejected.
+AdjustmentState = states_enum(
+    "AdjustmentState", [rules.ADJ_REQUESTED, rules.ADJ_APPROVED, rules.ADJ_REJECTED]
+)
 
 
 class TrackedItemOut(Schema):
@@ -318,13 +326,23 @@ def dashboard(request, year: int | None = None):
 
 @router.get("/supervision/inspections", response=list[InspectionOut])
 @paginated
-def inspections(request, village_id: int | None = None):
-    qs = Inspection.objects.filter(scope_q(request.user, selectors.VIEW))
+def inspections(
+    request,
+    village_id: int | None = Query(None, description="Only this village's inspections."),
+    unit_id: int | None = Query(None, description=UNIT_DOC),
+    year: int | None = Query(None, description="Only the inspections made in this year."),
+):
+    """Inspections in your units, in ascending id."""
+    qs = Inspection.objects.filter(scope_q(request.user, selectors.VIEW)).order_by("pk")
     if village_id:
         # ``village__pk``, not ``village_id``: Django answers an id beyond the database's
         # integers with no rows only on the primary key's own lookup (SQLite would overflow).
         qs = qs.filter(village__pk=village_id)
-    return [_inspection_out(i) for i in qs.prefetch_related("findings__state_row")[:200]]
+    if (path := unit_path(unit_id)) is not None:
+        qs = qs.filter(village__path__startswith=path)
+    if year is not None:
+        qs = qs.filter(date__year=year)
+    return Mapped.each(qs.prefetch_related("findings__state_row"), _inspection_out)
 
 
 @router.post("/supervision/inspections", response={201: InspectionOut})
@@ -386,11 +404,25 @@ def finding_signoff(request, pk: int, payload: SignoffIn):
 
 @router.get("/supervision/adjustments", response=list[AdjustmentOut])
 @paginated
-def adjustments(request):
-    qs = Adjustment.objects.filter(scope_q(request.user, selectors.VIEW)).select_related(
-        "state_row"
+def adjustments(
+    request,
+    unit_id: int | None = Query(None, description=UNIT_DOC),
+    year: int | None = Query(None, description="Only adjustments to this year's letters."),
+    state: AdjustmentState | None = Query(None, description="Only adjustments in this state."),
+):
+    """Requests to adjust a pledge (§五.2) in your units, in ascending id."""
+    qs = (
+        Adjustment.objects.filter(scope_q(request.user, selectors.VIEW))
+        .select_related("state_row")
+        .order_by("pk")
     )
-    return [_adj_out(a) for a in qs[:200]]
+    if (path := unit_path(unit_id)) is not None:
+        qs = qs.filter(village__path__startswith=path)
+    if year is not None:
+        qs = qs.filter(state_row__letter__year=year)
+    if state is not None:
+        qs = qs.filter(state=state.value)
+    return Mapped.each(qs, _adj_out)
 
 
 @router.post("/supervision/items/{letter_id}/{code}/adjustments", response={201: AdjustmentOut})
