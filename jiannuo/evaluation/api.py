@@ -9,6 +9,7 @@ A round's counts are shown only once it is closed.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
@@ -328,7 +329,7 @@ def rounds(
     request,
     year: int | None = Query(None, description="Only this year's rounds."),
     unit_id: int | None = Query(None, description=UNIT_DOC),
-    state: RoundState | None = Query(None, description="Only rounds in this state."),
+    state: Annotated[RoundState | None, Query(description="Only rounds in this state.")] = None,
 ):
     """Evaluation rounds in your units, by village (tree order), latest first."""
     qs = selectors.rounds(request.user, year).order_by("village__path", "-id")

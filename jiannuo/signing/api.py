@@ -6,6 +6,7 @@ and changes after signing (a new version through approval, vote and signing agai
 """
 
 from datetime import datetime
+from typing import Annotated
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -183,7 +184,9 @@ def ceremonies(
     request,
     year: int | None = Query(None, description=YEAR_DOC),
     unit_id: int | None = Query(None, description=UNIT_DOC),
-    state: CeremonyState | None = Query(None, description="Only ceremonies in this state."),
+    state: Annotated[
+        CeremonyState | None, Query(description="Only ceremonies in this state.")
+    ] = None,
 ):
     """Ceremonies in your units, by village (tree order), latest first, then id."""
     qs = selectors.ceremonies(request.user, year).order_by("village__path", "-scheduled_at", "pk")

@@ -1,7 +1,9 @@
 """JSON API of the supervision step (§五.3): the same services and permissions as the pages."""
 
 from datetime import date, datetime
+from typing import Annotated
 
+from django.db.models import F, Q
 from django.http import Http404
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
@@ -10,7 +12,7 @@ from ninja.responses import Status
 from jiannuo.api.pagination import Mapped, paginated, unit_path
 from jiannuo.api.workflow import states_enum
 from jiannuo.core.permissions import scope_q
-from jiannuo.pledges.models import Letter
+from jiannuo.pledges.models import Letter, PledgeItem
 
 from . import rules, selectors, services
 from .models import Adjustment, Evidence, Inspection, InspectionFinding
@@ -247,10 +249,39 @@ def _group_out(g) -> dict:
 
 @router.get("/supervision/items", response=list[TrackedItemOut])
 @paginated
-def items(request, year: int | None = None, village_id: int | None = None):
-    """Items in force in the caller's scope with progress and risk (§五.3)."""
+def items(
+    request,
+    year: int | None = Query(None, description="Only the items of this year's letters."),
+    village_id: int | None = Query(None, description="Only this village's items."),
+    unit_id: int | None = Query(None, description=UNIT_DOC),
+):
+    """Items in force in the caller's scope with progress and risk (§五.3), by letter (in
+    ascending id of its signed version), then by position in the letter."""
     village = selectors.get_village(request.user, village_id) if village_id else None
-    return [_item_out(r) for r in selectors.tracked(request.user, year=year, village=village)]
+    signed = selectors.in_force().filter(scope_q(request.user, selectors.VIEW, "letter__village"))
+    if year is not None:
+        signed = signed.filter(letter__year=year)
+    if village is not None:
+        signed = signed.filter(letter__village=village)
+    if (path := unit_path(unit_id)) is not None:
+        signed = signed.filter(letter__village__path__startswith=path)
+    qs = (
+        PledgeItem.objects.filter(letter_version__in=signed.values("version_id"))
+        .annotate(village_pk=F("letter_version__letter__village_id"))
+        .order_by("letter_version_id", "position", "id")
+    )
+
+    def page(rows: list[PledgeItem]) -> list[dict]:
+        # Progress, risk and the roll-up of members' items into the team's are worked out for
+        # the villages on the page only (a team item's members are in its own village).
+        villages = {x.village_pk for x in rows}
+        tracked = selectors.tracked(
+            request.user, year=year, village=village, q=Q(letter__village_id__in=villages)
+        )
+        by_item = {r.item.pk: r for r in tracked}
+        return [_item_out(by_item[x.pk]) for x in rows if x.pk in by_item]
+
+    return Mapped(qs, page)
 
 
 @router.get("/supervision/items/{letter_id}/{code}", response=TrackedItemOut)
@@ -408,7 +439,9 @@ def adjustments(
     request,
     unit_id: int | None = Query(None, description=UNIT_DOC),
     year: int | None = Query(None, description="Only adjustments to this year's letters."),
-    state: AdjustmentState | None = Query(None, description="Only adjustments in this state."),
+    state: Annotated[
+        AdjustmentState | None, Query(description="Only adjustments in this state.")
+    ] = None,
 ):
     """Requests to adjust a pledge (§五.2) in your units, in ascending id."""
     qs = (
