@@ -185,7 +185,11 @@ def cases(
         state=state.value if state else None,
         measure=measure,
     )
-    if (path := unit_path(unit_id)) is not None:
+    if (
+        path := unit_path(
+            unit_id, request.user, "accountability.view", "accountability.team", "org.view"
+        )
+    ) is not None:
         qs = qs.filter(village__path__startswith=path)
     return qs.order_by("pk")
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from django.http import Http404
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from jiannuo.core.permissions import has_perm
 from jiannuo.organisation.models import Unit
 
 __all__ = ["Mapped", "Paginated", "paginated", "unit_path"]
@@ -59,12 +60,13 @@ class Mapped:
         return self.fn([self.queryset[key]])[0]
 
 
-def unit_path(unit_id: int | None) -> str | None:
-    """The materialised path of the unit to filter by (``?unit_id=``), or None; 404 if no
-    such unit. Results are still limited to the caller's own scope."""
+def unit_path(unit_id: int | None, user=None, *perms: str) -> str | None:
+    """The materialised path of the unit to filter by (``?unit_id=``), or None. 404 if there
+    is no such unit, or if ``user`` holds none of ``perms`` over it (a unit outside the
+    caller's scope, as for any other object). Results are still limited to that scope."""
     if unit_id is None:
         return None
-    path = Unit.objects.filter(pk=unit_id).values_list("path", flat=True).first()
-    if path is None:
+    unit = Unit.objects.filter(pk=unit_id).only("path").first()
+    if unit is None or (user is not None and not any(has_perm(user, p, unit) for p in perms)):
         raise Http404
-    return path
+    return unit.path

@@ -259,7 +259,7 @@ def groups(
 ):
     """Assessment groups in your townships, in ascending id."""
     qs = selectors.groups(request.user, year).order_by("pk")
-    if (path := unit_path(unit_id)) is not None:
+    if (path := unit_path(unit_id, request.user, "evaluation.view")) is not None:
         inside = AssessmentGroup.objects.filter(
             Q(township__path__startswith=path) | Q(villages__path__startswith=path)
         )
@@ -333,7 +333,7 @@ def rounds(
 ):
     """Evaluation rounds in your units, by village (tree order), latest first."""
     qs = selectors.rounds(request.user, year).order_by("village__path", "-id")
-    if (path := unit_path(unit_id)) is not None:
+    if (path := unit_path(unit_id, request.user, "evaluation.view")) is not None:
         qs = qs.filter(village__path__startswith=path)
     if state is not None:
         qs = qs.filter(state=state.value)

@@ -310,7 +310,7 @@ def letters(
             rows = [x for x in rows if x.state == state.value]
         return [_letter_out(x) for x in rows]
     qs = Letter.objects.filter(scope_q(request.user, "pledges.view")).order_by("pk")
-    if (path := unit_path(unit_id)) is not None:
+    if (path := unit_path(unit_id, request.user, "pledges.view")) is not None:
         qs = qs.filter(village__path__startswith=path)
     if year is not None:
         qs = qs.filter(year=year)

@@ -190,7 +190,7 @@ def ceremonies(
 ):
     """Ceremonies in your units, by village (tree order), latest first, then id."""
     qs = selectors.ceremonies(request.user, year).order_by("village__path", "-scheduled_at", "pk")
-    if (path := unit_path(unit_id)) is not None:
+    if (path := unit_path(unit_id, request.user, "signing.view")) is not None:
         qs = qs.filter(village__path__startswith=path)
     if state is not None:
         qs = qs.filter(state=state.value)
@@ -299,7 +299,7 @@ def signed_list(
 
 def _signed(request, year, unit_id):
     qs = selectors.signed_letters(request.user).order_by("pk")
-    if (path := unit_path(unit_id)) is not None:
+    if (path := unit_path(unit_id, request.user, "signing.view")) is not None:
         qs = qs.filter(letter__village__path__startswith=path)
     if year is not None:
         qs = qs.filter(letter__year=year)

@@ -263,7 +263,7 @@ def items(
         signed = signed.filter(letter__year=year)
     if village is not None:
         signed = signed.filter(letter__village=village)
-    if (path := unit_path(unit_id)) is not None:
+    if (path := unit_path(unit_id, request.user, selectors.VIEW)) is not None:
         signed = signed.filter(letter__village__path__startswith=path)
     qs = (
         PledgeItem.objects.filter(letter_version__in=signed.values("version_id"))
@@ -369,7 +369,7 @@ def inspections(
         # ``village__pk``, not ``village_id``: Django answers an id beyond the database's
         # integers with no rows only on the primary key's own lookup (SQLite would overflow).
         qs = qs.filter(village__pk=village_id)
-    if (path := unit_path(unit_id)) is not None:
+    if (path := unit_path(unit_id, request.user, selectors.VIEW)) is not None:
         qs = qs.filter(village__path__startswith=path)
     if year is not None:
         qs = qs.filter(date__year=year)
@@ -449,7 +449,7 @@ def adjustments(
         .select_related("state_row")
         .order_by("pk")
     )
-    if (path := unit_path(unit_id)) is not None:
+    if (path := unit_path(unit_id, request.user, selectors.VIEW)) is not None:
         qs = qs.filter(village__path__startswith=path)
     if year is not None:
         qs = qs.filter(state_row__letter__year=year)
