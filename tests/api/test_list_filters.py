@@ -22,6 +22,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from jiannuo.accountability import rules as acc_rules
 from jiannuo.accountability.models import Case
 from jiannuo.api.main import api as ninja_api
 from jiannuo.evaluation.models import AssessmentGroup, Round
@@ -132,10 +133,13 @@ def world(tree, cast, system):
             meeting_kind="村民代表会议",
             created_by=by,
         )
-    for village, year, state in [
-        (tree.a1, 2026, "proposed"),
-        (tree.a1, 2025, "decided"),
-        (tree.b1, 2026, "proposed"),
+    for village, year, state, measure in [
+        (tree.a1, 2026, "proposed", "reminder"),
+        (tree.a1, 2025, "decided", "reminder"),
+        (tree.b1, 2026, "proposed", "reminder"),
+        (tree.a1, 2026, "decided", acc_rules.NO_HONOURS),
+        (tree.b1, 2026, "decided", acc_rules.NO_HONOURS),
+        (tree.b1, 2026, "dismissed", acc_rules.NO_HONOURS),
     ]:
         Case.objects.create(
             key=f"list-{next(_keys)}",
@@ -143,7 +147,7 @@ def world(tree, cast, system):
             village=village,
             year=year,
             subject="team",
-            measure="reminder",
+            measure=measure,
             clause="§四",
             state=state,
             opened_by=by,
@@ -197,7 +201,11 @@ LISTS = {
     "/api/v1/evaluation/groups": (_group, None),
     "/api/v1/evaluation/rounds": (_row, "closed"),
     "/api/v1/accountability/cases": (_row, "decided"),
+    "/api/v1/accountability/honours": (_row, None),
 }
+
+#: What a list needs to be asked at all: the honours are those of one year.
+REQUIRED = {"/api/v1/accountability/honours": {"year": 2026}}
 
 
 def _declared(op) -> list[str]:
@@ -207,7 +215,7 @@ def _declared(op) -> list[str]:
 
 
 def _all(c: Client, path: str, **params) -> list[dict]:
-    r = c.get(path, {"limit": 500, **params})
+    r = c.get(path, {"limit": 500, **REQUIRED.get(path, {}), **params})
     assert r.status_code == 200, (path, params, r.content[:300])
     body = r.json()
     assert body["count"] == len(body["items"])
@@ -224,7 +232,7 @@ def test_every_list_is_paginated_and_documents_its_filters():
         assert {"items", "count"} <= set(schema["properties"]), path
         for name in _declared(op):
             assert names[name].get("description"), (path, name)
-            assert names[name]["required"] is False, (path, name)
+            assert names[name]["required"] is (name in REQUIRED.get(path, {})), (path, name)
         # A list across units says which units: every list with a unit filter is in the table,
         # and the table knows every list that declares a filter of rows by state.
         if {"unit_id", "state"} & set(_declared(op)):
@@ -248,7 +256,13 @@ def test_no_get_answers_a_bare_array():
             assert content["schema"].get("type") != "array", path
 
 
-CASES = [(path, name) for path, op in _list_operations() if path in LISTS for name in _declared(op)]
+CASES = [
+    (path, name)
+    for path, op in _list_operations()
+    if path in LISTS
+    for name in _declared(op)
+    if name not in REQUIRED.get(path, {})
+]
 
 
 @pytest.mark.parametrize(("path", "name"), CASES, ids=[f"{p[8:]}?{n}" for p, n in CASES])
@@ -288,10 +302,11 @@ def test_unit_outside_scope_is_404(world, cast, path):
         pytest.fail(f"{path} has no unit filter")
     c = Client()
     c.force_login(cast.secretary_a)
-    assert c.get(path, {"unit_id": world.a1.pk}).status_code == 200
-    assert c.get(path, {"unit_id": 10**9}).status_code == 404
-    assert c.get(path, {"unit_id": world.b1.pk}).status_code == 404
-    assert c.get(path, {"unit_id": world.district.pk}).status_code == 404
+    base = REQUIRED.get(path, {})
+    assert c.get(path, {**base, "unit_id": world.a1.pk}).status_code == 200
+    assert c.get(path, {**base, "unit_id": 10**9}).status_code == 404
+    assert c.get(path, {**base, "unit_id": world.b1.pk}).status_code == 404
+    assert c.get(path, {**base, "unit_id": world.district.pk}).status_code == 404
 
 
 def test_pages_follow_a_stable_order(world, cast):
@@ -302,7 +317,7 @@ def test_pages_follow_a_stable_order(world, cast):
         everything = _all(c, path)
         walked = []
         for offset in range(0, len(everything), 2):
-            r = c.get(path, {"limit": 2, "offset": offset}).json()
+            r = c.get(path, {**REQUIRED.get(path, {}), "limit": 2, "offset": offset}).json()
             assert r["count"] == len(everything)
             walked += r["items"]
         assert walked == everything, path
