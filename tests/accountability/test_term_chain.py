@@ -119,7 +119,7 @@ def test_no_resignation_demand_across_the_change_of_term_by_default(tree, cast, 
         f"/api/v1/accountability/townships/{tree.a.pk}/2027/run"
     )
     assert response.status_code == 201
-    cases = _client(cast.secretary_a).get("/api/v1/accountability/cases?year=2027").json()
+    cases = _client(cast.secretary_a).get("/api/v1/accountability/cases?year=2027").json()["items"]
     member_cases = {c["measure"] for c in cases if c["post_id"] == two_terms.member_post.pk}
     assert "yellow_card" in member_cases and "resignation" not in member_cases
 
