@@ -19,9 +19,18 @@ from jiannuo.organisation.models import Unit
 
 __all__ = ["Mapped", "Paginated", "paginated", "unit_path"]
 
-Paginated = LimitOffsetPagination
-"""The pagination class of every list: ``limit`` (1–``NINJA_PAGINATION_MAX_LIMIT``, default
-``NINJA_PAGINATION_PER_PAGE``) and ``offset``."""
+
+class Paginated(LimitOffsetPagination):
+    """The pagination class of every list: ``limit`` (1–``NINJA_PAGINATION_MAX_LIMIT``, default
+    ``NINJA_PAGINATION_PER_PAGE``) and ``offset``. An offset at or past the end answers no
+    items without asking the database for them (an offset beyond its integers would fail)."""
+
+    def paginate_queryset(self, queryset, pagination, request, **params):
+        count = self._items_count(queryset)
+        offset = pagination.offset
+        limit = min(pagination.limit, self.max_limit)
+        items = queryset[offset : offset + limit] if offset < count else []
+        return {self.items_attribute: items, "count": count}
 
 
 def paginated(view):
