@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from ninja.responses import Status
 
 from jiannuo.api.pagination import paginated, unit_path
@@ -25,6 +25,9 @@ router = Router(tags=["accountability"])
 #: A case's states (DOMAIN.md "Due process"): proposed → replied (申辩 or waived) → decided, or
 #: awaiting_approval (a resignation demand's second approver) → decided; decided → appealed
 #: (申诉; the measure stays in force) → decided or revoked; decided → carried_out; dismissed.
+#: Who may filter cases by a unit: those who see its cases, or its people (their own cases).
+CASE_PERMS = ("accountability.view", "accountability.team", "org.view")
+
 CaseState = states_enum("CaseState", rules.CASE_STATES)
 
 CaseAction, CASEACTION_PATH = action_param(
@@ -167,11 +170,14 @@ class SettingsIn(Schema):
 @paginated
 def cases(
     request,
-    year: int | None = None,
-    township_id: int | None = None,
-    unit_id: int | None = None,
-    state: CaseState | None = None,
-    measure: str | None = None,
+    year: int | None = Query(None, description="Only the cases of this year."),
+    township_id: int | None = Query(None, description="Only this township's cases."),
+    unit_id: int | None = Query(
+        None,
+        description="A district, township or village in your scope: only what is in it or below it.",
+    ),
+    state: Annotated[CaseState | None, Query(description="Only cases in this state.")] = None,
+    measure: str | None = Query(None, description="Only cases proposing this measure."),
 ):
     """The cases in your units, filtered by ``unit_id`` (everything below that unit),
     ``township_id``, ``year``, ``state`` and ``measure``, in ascending id."""
@@ -185,7 +191,7 @@ def cases(
         state=state.value if state else None,
         measure=measure,
     )
-    if (path := unit_path(unit_id)) is not None:
+    if (path := unit_path(unit_id, request.user, *CASE_PERMS)) is not None:
         qs = qs.filter(village__path__startswith=path)
     return qs.order_by("pk")
 
@@ -262,9 +268,24 @@ def run(request, pk: int, year: int):
 
 @router.get("/accountability/honours", response=list[CaseOut])
 @paginated
-def honours(request, year: int):
-    """§四.1: the cadres and teams with a "no honours" measure in force for ``year``."""
-    return [c for c in selectors.honours_ineligible(request.user, year) if c.in_force]
+def honours(
+    request,
+    year: int = Query(..., description="The year the honours are for."),
+    unit_id: int | None = Query(
+        None,
+        description="A district, township or village in your scope: only what is in it or below it.",
+    ),
+):
+    """§四.1: the cadres and teams with a "no honours" measure in force for ``year``, by
+    village (tree order), then name, then id."""
+    qs = (
+        selectors.cases(request.user, year=year, measure=rules.NO_HONOURS)
+        .filter(state__in=rules.IN_FORCE)
+        .order_by("village__path", "person__name", "id")
+    )
+    if (path := unit_path(unit_id, request.user, *CASE_PERMS)) is not None:
+        qs = qs.filter(village__path__startswith=path)
+    return qs
 
 
 def _district(request, pk: int) -> Unit:

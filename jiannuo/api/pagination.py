@@ -14,13 +14,23 @@ from collections.abc import Callable
 from django.http import Http404
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from jiannuo.core.permissions import has_perm
 from jiannuo.organisation.models import Unit
 
 __all__ = ["Mapped", "Paginated", "paginated", "unit_path"]
 
-Paginated = LimitOffsetPagination
-"""The pagination class of every list: ``limit`` (1–``NINJA_PAGINATION_MAX_LIMIT``, default
-``NINJA_PAGINATION_PER_PAGE``) and ``offset``."""
+
+class Paginated(LimitOffsetPagination):
+    """The pagination class of every list: ``limit`` (1–``NINJA_PAGINATION_MAX_LIMIT``, default
+    ``NINJA_PAGINATION_PER_PAGE``) and ``offset``. An offset at or past the end answers no
+    items without asking the database for them (an offset beyond its integers would fail)."""
+
+    def paginate_queryset(self, queryset, pagination, request, **params):
+        count = self._items_count(queryset)
+        offset = pagination.offset
+        limit = min(pagination.limit, self.max_limit)
+        items = queryset[offset : offset + limit] if offset < count else []
+        return {self.items_attribute: items, "count": count}
 
 
 def paginated(view):
@@ -59,12 +69,13 @@ class Mapped:
         return self.fn([self.queryset[key]])[0]
 
 
-def unit_path(unit_id: int | None) -> str | None:
-    """The materialised path of the unit to filter by (``?unit_id=``), or None; 404 if no
-    such unit. Results are still limited to the caller's own scope."""
+def unit_path(unit_id: int | None, user=None, *perms: str) -> str | None:
+    """The materialised path of the unit to filter by (``?unit_id=``), or None. 404 if there
+    is no such unit, or if ``user`` holds none of ``perms`` over it (a unit outside the
+    caller's scope, as for any other object). Results are still limited to that scope."""
     if unit_id is None:
         return None
-    path = Unit.objects.filter(pk=unit_id).values_list("path", flat=True).first()
-    if path is None:
+    unit = Unit.objects.filter(pk=unit_id).only("path").first()
+    if unit is None or (user is not None and not any(has_perm(user, p, unit) for p in perms)):
         raise Http404
-    return path
+    return unit.path

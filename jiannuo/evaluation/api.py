@@ -9,16 +9,18 @@ A round's counts are shown only once it is closed.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 
 from jiannuo.accounts.models import RoleAssignment
-from jiannuo.api.pagination import Mapped, paginated
+from jiannuo.api.pagination import Mapped, paginated, unit_path
 from jiannuo.api.workflow import action_param, states_enum
 from jiannuo.core.errors import ServiceError
 from jiannuo.core.permissions import has_perm, roles_at, scope_q
@@ -26,12 +28,14 @@ from jiannuo.organisation.models import Post, Unit
 from jiannuo.pledges.models import PledgeItem
 
 from . import presiding, selectors, services
-from .models import Round, Tally, Target, Voter
+from .models import AssessmentGroup, Round, Tally, Target, Voter
 
 router = Router(tags=["evaluation"])
 
 #: A round's states (§四.2): draft (preparing: voters checked in) → open (ballots accepted) →
 #: closed (counted); void (abandoned, with a reason).
+UNIT_DOC = "A district, township or village in your scope: only what is in it or below it."
+
 RoundState = states_enum("RoundState", [s for s, _label in Round.STATES])
 
 RoundStep, ROUNDSTEP_PATH = action_param(
@@ -207,7 +211,8 @@ def _round_out(rnd: Round) -> dict:
         "tallies": None,
     }
     if rnd.state == Round.CLOSED:
-        out["tallies"] = list(Tally.objects.filter(round=rnd))
+        # ``rnd.tallies``: a list of rounds prefetches them (the same rows, in the same order).
+        out["tallies"] = list(rnd.tallies.all())
     return out
 
 
@@ -247,8 +252,19 @@ def group_create(request, payload: GroupIn):
 
 @router.get("/evaluation/groups", response=list[GroupOut])
 @paginated
-def groups(request, year: int | None = None):
-    return list(selectors.groups(request.user, year))
+def groups(
+    request,
+    year: int | None = Query(None, description="Only this year's groups."),
+    unit_id: int | None = Query(None, description=UNIT_DOC + " (a group's township or villages)"),
+):
+    """Assessment groups in your townships, in ascending id."""
+    qs = selectors.groups(request.user, year).order_by("pk")
+    if (path := unit_path(unit_id, request.user, "evaluation.view")) is not None:
+        inside = AssessmentGroup.objects.filter(
+            Q(township__path__startswith=path) | Q(villages__path__startswith=path)
+        )
+        qs = qs.filter(pk__in=inside.values("pk"))
+    return qs
 
 
 @router.post("/evaluation/verdicts", response={201: VerdictOut})
@@ -309,8 +325,19 @@ def breach(request, payload: BreachIn):
 
 @router.get("/evaluation/rounds", response=list[RoundOut])
 @paginated
-def rounds(request, year: int | None = None):
-    return [_round_out(r) for r in selectors.rounds(request.user, year).prefetch_related("targets")]
+def rounds(
+    request,
+    year: int | None = Query(None, description="Only this year's rounds."),
+    unit_id: int | None = Query(None, description=UNIT_DOC),
+    state: Annotated[RoundState | None, Query(description="Only rounds in this state.")] = None,
+):
+    """Evaluation rounds in your units, by village (tree order), latest first."""
+    qs = selectors.rounds(request.user, year).order_by("village__path", "-id")
+    if (path := unit_path(unit_id, request.user, "evaluation.view")) is not None:
+        qs = qs.filter(village__path__startswith=path)
+    if state is not None:
+        qs = qs.filter(state=state.value)
+    return Mapped.each(qs.prefetch_related("targets", "tallies"), _round_out)
 
 
 @router.post("/evaluation/rounds", response={201: RoundOut})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.http import Http404
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from ninja.responses import Status
 
 from jiannuo.api.pagination import paginated
@@ -288,10 +288,14 @@ def _entries(items) -> list[services.Entry]:
 @paginated
 def opinions_list(
     request,
-    village_id: int,
-    term_id: int | None = None,
-    year: int | None = None,
-    ungrouped: bool = False,
+    village_id: int = Query(..., description="The village."),
+    term_id: int | None = Query(
+        None, description="The term of office (without it: the current one)."
+    ),
+    year: int | None = Query(None, description="The year (without it: the whole term's)."),
+    ungrouped: bool = Query(
+        False, description="Only the opinions not yet grouped into a hot issue."
+    ),
 ):
     """A village's opinions of a term and year (no year: the whole-term opinions).
 
@@ -389,7 +393,14 @@ def _visit_out(v: HouseholdVisit) -> dict:
 
 @router.get("/opinions/meetings", response=list[OpinionMeetingOut])
 @paginated
-def meetings_list(request, village_id: int, term_id: int | None = None, year: int | None = None):
+def meetings_list(
+    request,
+    village_id: int = Query(..., description="The village."),
+    term_id: int | None = Query(
+        None, description="The term of office (without it: the current one)."
+    ),
+    year: int | None = Query(None, description="The year (without it: the whole term's)."),
+):
     village = selectors.get_village(request.user, village_id)
     term, year = _period(village, term_id, year)
     qs = selectors.village_meetings(village, term, year).prefetch_related("opinions")
@@ -417,7 +428,14 @@ def meeting_record(request, data: OpinionMeetingIn):
 
 @router.get("/opinions/visits", response=list[VisitOut])
 @paginated
-def visits_list(request, village_id: int, term_id: int | None = None, year: int | None = None):
+def visits_list(
+    request,
+    village_id: int = Query(..., description="The village."),
+    term_id: int | None = Query(
+        None, description="The term of office (without it: the current one)."
+    ),
+    year: int | None = Query(None, description="The year (without it: the whole term's)."),
+):
     village = selectors.get_village(request.user, village_id)
     term, year = _period(village, term_id, year)
     qs = selectors.village_visits(village, term, year).prefetch_related("opinions")
@@ -449,7 +467,10 @@ def visit_record(request, data: VisitIn):
 @router.get("/opinions/tasks", response=list[TaskOut])
 @paginated
 def tasks_list(
-    request, township_id: int | None = None, village_id: int | None = None, year: int | None = None
+    request,
+    township_id: int | None = Query(None, description="A township's tasks."),
+    village_id: int | None = Query(None, description="The tasks given to a village."),
+    year: int | None = Query(None, description="Only this year's tasks."),
 ):
     """A township's tasks (``township_id``), or the tasks given to a village (``village_id``)."""
     if township_id is not None:
@@ -531,7 +552,14 @@ def task_not_adopt(request, assignment_id: int, data: ReasonIn):
 
 @router.get("/opinions/hot-issues", response=list[IssueOut])
 @paginated
-def issues_list(request, village_id: int, term_id: int | None = None, year: int | None = None):
+def issues_list(
+    request,
+    village_id: int = Query(..., description="The village."),
+    term_id: int | None = Query(
+        None, description="The term of office (without it: the current one)."
+    ),
+    year: int | None = Query(None, description="The year (without it: the whole term's)."),
+):
     village = selectors.get_village(request.user, village_id)
     term, year = _period(village, term_id, year)
     return [_issue_out(i) for i in selectors.village_issues(village, term, year)]
@@ -630,7 +658,14 @@ def issue_not_adopt(request, issue_id: int, data: ReasonIn):
 
 @router.get("/opinions/villages/{village_id}/required-answers", response=list[RequiredAnswerOut])
 @paginated
-def required_answers(request, village_id: int, term_id: int | None = None, year: int | None = None):
+def required_answers(
+    request,
+    village_id: int,
+    term_id: int | None = Query(
+        None, description="The term of office (without it: the current one)."
+    ),
+    year: int | None = Query(None, description="The year (without it: the whole term's)."),
+):
     """Accepted hot issues and township tasks the village's letters must answer (§三.1)."""
     village = selectors.get_village(request.user, village_id)
     term, year = _period(village, term_id, year)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
 from django.db.models import F
 from django.http import Http404, HttpResponse
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
@@ -293,11 +294,17 @@ def _letters_page(letters: list) -> list[dict]:
 @paginated
 def letters(
     request,
-    village_id: int | None = None,
-    year: int | None = None,
-    term_id: int | None = None,
-    unit_id: int | None = None,
-    state: LetterState | None = None,
+    village_id: int | None = Query(
+        None,
+        description="One village's letters for a year (or the term), in the letters' own order.",
+    ),
+    year: int | None = Query(None, description="Only the letters of this year."),
+    term_id: int | None = Query(None, description="Only the letters of this term of office."),
+    unit_id: int | None = Query(
+        None,
+        description="A district, township or village in your scope: only what is in it or below it.",
+    ),
+    state: Annotated[LetterState | None, Query(description="Only letters in this state.")] = None,
 ):
     """Letters. With ``village_id``: that village's letters for a year (or, without ``year``,
     for the term), in the letters' own order (team letter first). Without it: every letter in
@@ -310,7 +317,7 @@ def letters(
             rows = [x for x in rows if x.state == state.value]
         return [_letter_out(x) for x in rows]
     qs = Letter.objects.filter(scope_q(request.user, "pledges.view")).order_by("pk")
-    if (path := unit_path(unit_id)) is not None:
+    if (path := unit_path(unit_id, request.user, "pledges.view")) is not None:
         qs = qs.filter(village__path__startswith=path)
     if year is not None:
         qs = qs.filter(year=year)

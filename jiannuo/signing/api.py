@@ -6,13 +6,14 @@ and changes after signing (a new version through approval, vote and signing agai
 """
 
 from datetime import datetime
+from typing import Annotated
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import File, Form, Router, Schema, Status
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from jiannuo.api.pagination import paginated
+from jiannuo.api.pagination import Mapped, paginated, unit_path
 from jiannuo.api.workflow import action_param, states_enum
 from jiannuo.core.clients import client_address
 from jiannuo.core.permissions import scope_q
@@ -22,6 +23,9 @@ from jiannuo.pledges.models import Letter, LetterVersion
 from . import selectors, services
 
 router = Router(tags=["signing"])
+
+UNIT_DOC = "A district, township or village in your scope: only what is in it or below it."
+YEAR_DOC = "Only this year's ceremonies (and those not tied to a year)."
 
 #: A ceremony's states (§三.4): scheduled → held (check-in, reading, vote, signing) → closed.
 CeremonyState = states_enum("CeremonyState", ["scheduled", "held", "closed"])
@@ -176,8 +180,21 @@ def _ceremony(request, pk, perm="signing.view"):
 
 @router.get("/signing/ceremonies", response=list[CeremonyOut])
 @paginated
-def ceremonies(request, year: int | None = None):
-    return list(selectors.ceremonies(request.user, year))
+def ceremonies(
+    request,
+    year: int | None = Query(None, description=YEAR_DOC),
+    unit_id: int | None = Query(None, description=UNIT_DOC),
+    state: Annotated[
+        CeremonyState | None, Query(description="Only ceremonies in this state.")
+    ] = None,
+):
+    """Ceremonies in your units, by village (tree order), latest first, then id."""
+    qs = selectors.ceremonies(request.user, year).order_by("village__path", "-scheduled_at", "pk")
+    if (path := unit_path(unit_id, request.user, "signing.view")) is not None:
+        qs = qs.filter(village__path__startswith=path)
+    if state is not None:
+        qs = qs.filter(state=state.value)
+    return qs
 
 
 @router.post("/signing/ceremonies", response={201: CeremonyOut})
@@ -271,8 +288,22 @@ def sign(request, version_id: int, payload: SignIn):
 
 @router.get("/signing/signed", response=list[SignedOut])
 @paginated
-def signed_list(request):
-    return list(selectors.signed_letters(request.user))
+def signed_list(
+    request,
+    year: int | None = Query(None, description="Only the signed letters of this year."),
+    unit_id: int | None = Query(None, description=UNIT_DOC),
+):
+    """Signed letters in your units, in ascending id."""
+    return _signed(request, year, unit_id)
+
+
+def _signed(request, year, unit_id):
+    qs = selectors.signed_letters(request.user).order_by("pk")
+    if (path := unit_path(unit_id, request.user, "signing.view")) is not None:
+        qs = qs.filter(letter__village__path__startswith=path)
+    if year is not None:
+        qs = qs.filter(letter__year=year)
+    return qs
 
 
 @router.get("/signing/signed/{pk}", response=SignedOut)
@@ -282,10 +313,19 @@ def signed_get(request, pk: int):
 
 @router.get("/signing/custody", response=list[CustodyOut])
 @paginated
-def custody(request):
-    """§三.5: the register of originals: copies, receipts, archive status, retention."""
+def custody(
+    request,
+    year: int | None = Query(None, description="Only the originals of this year's letters."),
+    unit_id: int | None = Query(None, description=UNIT_DOC),
+):
+    """§三.5: the register of originals: copies, receipts, archive status, retention; in
+    ascending id."""
+    qs = _signed(request, year, unit_id).filter(signed_at__isnull=False)
+    return Mapped(qs, lambda rows: _custody_page(request, rows))
+
+
+def _custody_page(request, rows) -> list[dict]:
     out = []
-    rows = list(selectors.signed_letters(request.user).filter(signed_at__isnull=False))
     keep_until = selectors.keep_until(rows)
     for s in rows:
         out.append(

@@ -1,20 +1,30 @@
 """JSON API of the supervision step (§五.3): the same services and permissions as the pages."""
 
 from datetime import date, datetime
+from typing import Annotated
 
+from django.db.models import F, Q
 from django.http import Http404
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
-from jiannuo.api.pagination import paginated
+from jiannuo.api.pagination import Mapped, paginated, unit_path
+from jiannuo.api.workflow import states_enum
 from jiannuo.core.permissions import scope_q
-from jiannuo.pledges.models import Letter
+from jiannuo.pledges.models import Letter, PledgeItem
 
 from . import rules, selectors, services
 from .models import Adjustment, Evidence, Inspection, InspectionFinding
 
 router = Router(tags=["supervision"])
+
+UNIT_DOC = "A district, township or village in your scope: only what is in it or below it."
+
+#: An adjustment request's states (§五.2): requested → approved or rejected.
+AdjustmentState = states_enum(
+    "AdjustmentState", [rules.ADJ_REQUESTED, rules.ADJ_APPROVED, rules.ADJ_REJECTED]
+)
 
 
 class TrackedItemOut(Schema):
@@ -239,10 +249,39 @@ def _group_out(g) -> dict:
 
 @router.get("/supervision/items", response=list[TrackedItemOut])
 @paginated
-def items(request, year: int | None = None, village_id: int | None = None):
-    """Items in force in the caller's scope with progress and risk (§五.3)."""
+def items(
+    request,
+    year: int | None = Query(None, description="Only the items of this year's letters."),
+    village_id: int | None = Query(None, description="Only this village's items."),
+    unit_id: int | None = Query(None, description=UNIT_DOC),
+):
+    """Items in force in the caller's scope with progress and risk (§五.3), by letter (in
+    ascending id of its signed version), then by position in the letter."""
     village = selectors.get_village(request.user, village_id) if village_id else None
-    return [_item_out(r) for r in selectors.tracked(request.user, year=year, village=village)]
+    signed = selectors.in_force().filter(scope_q(request.user, selectors.VIEW, "letter__village"))
+    if year is not None:
+        signed = signed.filter(letter__year=year)
+    if village is not None:
+        signed = signed.filter(letter__village=village)
+    if (path := unit_path(unit_id, request.user, selectors.VIEW)) is not None:
+        signed = signed.filter(letter__village__path__startswith=path)
+    qs = (
+        PledgeItem.objects.filter(letter_version__in=signed.values("version_id"))
+        .annotate(village_pk=F("letter_version__letter__village_id"))
+        .order_by("letter_version_id", "position", "id")
+    )
+
+    def page(rows: list[PledgeItem]) -> list[dict]:
+        # Progress, risk and the roll-up of members' items into the team's are worked out for
+        # the villages on the page only (a team item's members are in its own village).
+        villages = {x.village_pk for x in rows}
+        tracked = selectors.tracked(
+            request.user, year=year, village=village, q=Q(letter__village_id__in=villages)
+        )
+        by_item = {r.item.pk: r for r in tracked}
+        return [_item_out(by_item[x.pk]) for x in rows if x.pk in by_item]
+
+    return Mapped(qs, page)
 
 
 @router.get("/supervision/items/{letter_id}/{code}", response=TrackedItemOut)
@@ -318,13 +357,23 @@ def dashboard(request, year: int | None = None):
 
 @router.get("/supervision/inspections", response=list[InspectionOut])
 @paginated
-def inspections(request, village_id: int | None = None):
-    qs = Inspection.objects.filter(scope_q(request.user, selectors.VIEW))
+def inspections(
+    request,
+    village_id: int | None = Query(None, description="Only this village's inspections."),
+    unit_id: int | None = Query(None, description=UNIT_DOC),
+    year: int | None = Query(None, description="Only the inspections made in this year."),
+):
+    """Inspections in your units, in ascending id."""
+    qs = Inspection.objects.filter(scope_q(request.user, selectors.VIEW)).order_by("pk")
     if village_id:
         # ``village__pk``, not ``village_id``: Django answers an id beyond the database's
         # integers with no rows only on the primary key's own lookup (SQLite would overflow).
         qs = qs.filter(village__pk=village_id)
-    return [_inspection_out(i) for i in qs.prefetch_related("findings__state_row")[:200]]
+    if (path := unit_path(unit_id, request.user, selectors.VIEW)) is not None:
+        qs = qs.filter(village__path__startswith=path)
+    if year is not None:
+        qs = qs.filter(date__year=year)
+    return Mapped.each(qs.prefetch_related("findings__state_row"), _inspection_out)
 
 
 @router.post("/supervision/inspections", response={201: InspectionOut})
@@ -386,11 +435,27 @@ def finding_signoff(request, pk: int, payload: SignoffIn):
 
 @router.get("/supervision/adjustments", response=list[AdjustmentOut])
 @paginated
-def adjustments(request):
-    qs = Adjustment.objects.filter(scope_q(request.user, selectors.VIEW)).select_related(
-        "state_row"
+def adjustments(
+    request,
+    unit_id: int | None = Query(None, description=UNIT_DOC),
+    year: int | None = Query(None, description="Only adjustments to this year's letters."),
+    state: Annotated[
+        AdjustmentState | None, Query(description="Only adjustments in this state.")
+    ] = None,
+):
+    """Requests to adjust a pledge (§五.2) in your units, in ascending id."""
+    qs = (
+        Adjustment.objects.filter(scope_q(request.user, selectors.VIEW))
+        .select_related("state_row")
+        .order_by("pk")
     )
-    return [_adj_out(a) for a in qs[:200]]
+    if (path := unit_path(unit_id, request.user, selectors.VIEW)) is not None:
+        qs = qs.filter(village__path__startswith=path)
+    if year is not None:
+        qs = qs.filter(state_row__letter__year=year)
+    if state is not None:
+        qs = qs.filter(state=state.value)
+    return Mapped.each(qs, _adj_out)
 
 
 @router.post("/supervision/items/{letter_id}/{code}/adjustments", response={201: AdjustmentOut})
