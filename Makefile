@@ -26,7 +26,7 @@ demo: venv
 test: venv-test
 	scripts/install-system-deps.sh --test
 	$(MAKE) check
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 check:
 	$(BIN)/ruff check jiannuo tests bench
