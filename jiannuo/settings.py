@@ -31,18 +31,34 @@ PRODUCTION = os.getenv("JIANNUO_ENV", "demo") == "production"
 DEBUG = envbool("DEBUG", "0")
 
 
+def _kept_key(name: str, make) -> str:
+    """A random key kept in the data directory (demo and tests), made once: written to a
+    private temporary file and linked into place, so processes starting together (gunicorn
+    workers, parallel tests) all read the same complete key."""
+    path = DATA_DIR / name
+    if not path.exists():
+        import tempfile
+
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=DATA_DIR, prefix=f".{name}.")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(make())
+            os.link(tmp, path)  # fails if another process was first: theirs is kept
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    return path.read_text().strip()
+
+
 def _secret_key() -> str:
     if key := os.getenv("SECRET_KEY"):
         return key
     # Demo and tests: a random key kept in the data directory, never a constant in the code.
     from django.core.management.utils import get_random_secret_key
 
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(get_random_secret_key() + get_random_secret_key())
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return _kept_key("secret_key", lambda: get_random_secret_key() + get_random_secret_key())
 
 
 SECRET_KEY = _secret_key()
@@ -57,12 +73,7 @@ def _audit_key() -> str:
         return key
     import secrets
 
-    path = DATA_DIR / "audit_key"
-    if not path.exists():
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return _kept_key("audit_key", lambda: secrets.token_urlsafe(48))
 
 
 AUDIT_KEY = _audit_key()

@@ -15,6 +15,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
@@ -41,7 +42,8 @@ class _Target:
     def __init__(self, tmp: Path):
         self.data = tmp / "elsewhere"
         self.db = None
-        self.env = _env(JIANNUO_DATA_DIR=str(self.data))
+        # The audit key is kept apart from backups (docs/backup.md): the restoring site has it.
+        self.env = _env(JIANNUO_DATA_DIR=str(self.data), AUDIT_KEY=settings.AUDIT_KEY)
         if connection.vendor == "postgresql":
             import psycopg
 
