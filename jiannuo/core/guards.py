@@ -127,12 +127,16 @@ def json_depth_guard(application):
                 body = environ["wsgi.input"].read(length)
                 environ["wsgi.input"] = io.BytesIO(body)
                 if json_too_deep(body):
+                    # The API's error shape (docs/api.md); no language is active out here,
+                    # and Chinese is the system's language.
                     payload = json.dumps(
                         {
                             "code": "json_too_deep",
-                            "message": "The request is nested too deeply.",
+                            "message": "请求的 JSON 嵌套层数过多。",
+                            "fields": {},
                             "details": [],
-                        }
+                        },
+                        ensure_ascii=False,
                     ).encode()
                     start_response(
                         "400 Bad Request",

@@ -147,6 +147,7 @@ def test_deeply_nested_json_on_the_public_ballot_endpoint_is_a_400(tree, body):
     path = "/api/v1/evaluation/rounds/1/ballots"
     status, content = wsgi_post(path, body)
     assert status == 400 and json.loads(content)["code"] == "json_too_deep"
+    assert set(json.loads(content)) == {"code", "message", "fields", "details"}  # ErrorOut
     r = Client(raise_request_exception=False).post(path, body, content_type="application/json")
     assert r.status_code == 400
 
