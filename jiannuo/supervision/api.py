@@ -361,7 +361,10 @@ def inspections(
     request,
     village_id: int | None = Query(None, description="Only this village's inspections."),
     unit_id: int | None = Query(None, description=UNIT_DOC),
-    year: int | None = Query(None, description="Only the inspections made in this year."),
+    # ``date__year`` builds a date range: a year outside 1–9999 is a 422, never a 500.
+    year: int | None = Query(
+        None, ge=1, le=9999, description="Only the inspections made in this year."
+    ),
 ):
     """Inspections in your units, in ascending id."""
     qs = Inspection.objects.filter(scope_q(request.user, selectors.VIEW)).order_by("pk")
