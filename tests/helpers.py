@@ -1,9 +1,14 @@
 """Small helpers shared by tests."""
 
 import io
+from datetime import date
 
 from jiannuo.core.excel import workbook
 from jiannuo.organisation import roster
+
+# The day the demo district's story is told on in tests that name its years (2025 closed,
+# 2026 current): without it the demo follows the calendar and those tests break on 1 March 2027.
+DEMO_DAY = date(2026, 11, 25)
 
 
 def roster_file(rows, name="roster.xlsx") -> io.BytesIO:

@@ -10,11 +10,12 @@ from jiannuo.accountability import rules
 from jiannuo.accountability.models import Case
 from jiannuo.core.audit import verify
 from jiannuo.demo import load
+from tests.helpers import DEMO_DAY
 
 
 @pytest.mark.django_db
 def test_demo_shows_each_measure_at_some_stage():
-    load()
+    load(today=DEMO_DAY)
     from jiannuo.evaluation.models import YearResult
 
     confirmed = YearResult.objects.filter(

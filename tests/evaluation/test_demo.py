@@ -10,11 +10,12 @@ from jiannuo.evaluation.facts import year_facts
 from jiannuo.evaluation.models import Ballot, Round, YearResult
 from jiannuo.evaluation.rules import is_below
 from jiannuo.organisation.models import Unit
+from tests.helpers import DEMO_DAY
 
 
 @pytest.mark.django_db
 def test_demo_has_a_confirmed_2025_with_every_outcome_and_a_round_in_progress():
-    load()
+    load(today=DEMO_DAY)
     villages = list(Unit.objects.filter(name__in=["柳树村", "王家庄村"]))
     assert (
         YearResult.objects.filter(village__in=villages, year=2025, state="confirmed").count() == 2

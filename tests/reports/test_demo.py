@@ -13,11 +13,12 @@ from jiannuo.evaluation.models import Verdict, YearResult
 from jiannuo.organisation.models import Unit
 from jiannuo.reports import selectors
 from jiannuo.signing.models import SignedLetter
+from tests.helpers import DEMO_DAY
 
 
 @pytest.mark.django_db
 def test_demo_report_has_real_figures():
-    load()
+    load(today=DEMO_DAY)
     district = Unit.objects.get(kind=Unit.DISTRICT)
     c = Client()
     c.force_login(User.objects.get(username="district"))

@@ -24,6 +24,7 @@ from jiannuo.pledges.models import Letter
 from jiannuo.signing import archive, services
 from jiannuo.signing.models import SignedLetter
 from tests.bulletin.conftest import make_letter, make_version, sign
+from tests.helpers import DEMO_DAY
 from tests.signing.test_records import pdfa_problems
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +57,7 @@ def test_demo_village_year_transfer_holds_every_kept_record_and_verifies_offline
     tmp_path, settings
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
-    load()
+    load(today=DEMO_DAY)
     liushu = Unit.objects.get(code="SQ01")
     signed = SignedLetter.objects.filter(letter__village=liushu, signed_at__year=2026).first()
     services.scan_attach(

@@ -5,11 +5,12 @@ import pytest
 from jiannuo.demo import load
 from jiannuo.signing import selectors
 from jiannuo.signing.models import Ceremony, SignedLetter
+from tests.helpers import DEMO_DAY
 
 
 @pytest.mark.django_db
 def test_demo_signs_liushu_letters():
-    load()
+    load(today=DEMO_DAY)
     c = Ceremony.objects.get(village__name="柳树村")
     assert c.state == "closed" and c.scheduled_at.date().isoformat() == "2026-02-20"
     assert c.attendances.count() >= 3

@@ -9,6 +9,7 @@ from django.test import Client
 from jiannuo.demo import load
 from jiannuo.supervision import rules, selectors
 from jiannuo.supervision.models import Adjustment, Evidence, InspectionFinding, Progress
+from tests.helpers import DEMO_DAY
 
 DAY = date(2026, 11, 25)
 
@@ -16,7 +17,7 @@ DAY = date(2026, 11, 25)
 @pytest.mark.django_db
 def test_demo_year_in_progress(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    units = load()
+    units = load(today=DEMO_DAY)
     rows = selectors.tracked(None, year=2026, village=units["柳树村"], today=DAY)
     levels = {r.level for r in rows}
     assert {rules.DONE, rules.OK, rules.AT_RISK, rules.OVERDUE} <= levels
